@@ -1,0 +1,3 @@
+"""checkrunner: a scheduled check-runner daemon."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from checkrunner.cli.main import main
+
+sys.exit(main())

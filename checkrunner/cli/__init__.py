@@ -1,0 +1,1 @@
+"""The command line: commands -> app calls; errors -> one stderr line + exit code."""

@@ -1,0 +1,102 @@
+"""``checkrunner [--config PATH] COMMAND``: argument parsing and dispatch.
+
+Exit codes (DESIGN.md): ``check``/``checklist`` return the Nagios code of their status and 3
+when they cannot run at all; every other command returns 2 on an error. Errors are one line
+on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from checkrunner import __version__
+from checkrunner.cli import commands
+from checkrunner.core.errors import CheckrunnerError, ConfigError
+
+#: Commands that answer like a Nagios plugin (3 = unknown when they cannot run).
+NAGIOS_STYLE = {"check", "checklist"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"checkrunner: {message} (see checkrunner --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="checkrunner",
+        description="Scheduled checks, checklists and time-of-day cadences from one schedules.yaml.",
+    )
+    parser.add_argument("--version", action="version", version=f"checkrunner {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="configuration file (default: $CHECKRUNNER_CONFIG or ./schedules.yaml)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["debug", "info", "warning", "error"],
+        help="log level of one-shot commands (default: warning)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("validate", help="check the file and print the schedule with the next fire times")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("check", help="run one check now, record and print the result (exit 0/1/2/3)")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("checklist", help="run a checklist now and record it (exit = worst step status)")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--no-notify", action="store_true", help="do not send the checklist's report")
+
+    p = sub.add_parser("history", help="past results of one check, newest first")
+    p.add_argument("name")
+    p.add_argument("--since", default="24h", help="a duration (24h, 7d) or an ISO date (default 24h)")
+    p.add_argument("--limit", type=int, default=200, help="at most this many results (default 200)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("status", help="current state of every check")
+    p.add_argument("--json", action="store_true")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    db_sub.required = True
+    db_sub.add_parser("upgrade", help="apply schema migrations")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    failure_code = 3 if args.command in NAGIOS_STYLE else 2
+    try:
+        return commands.dispatch(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem.render(), file=sys.stderr)
+        return failure_code
+    except CheckrunnerError as exc:
+        print(f"checkrunner: {exc}", file=sys.stderr)
+        return failure_code
+    except KeyboardInterrupt:
+        print("checkrunner: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return failure_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""The engine: fire -> run -> store -> state (-> alerting, later).
+
+It calls the stages in sequence and owns no policy of its own: schedules come from the
+scheduler, runs from the runner, decisions from ``state``, persistence from the store (a
+synchronous repository, called in a worker thread so the event loop never blocks on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from checkrunner.config.spec import CheckSpec, Config
+from checkrunner.core.clock import Clock, SystemClock
+from checkrunner.core.errors import UsageError
+from checkrunner.core.result import CheckResult
+from checkrunner.core.status import Status, worst
+from checkrunner.core.thresholds import BaselineStats
+from checkrunner.plugins.contract import CheckContext, PingState
+from checkrunner.runner.check import RunOutcome, run_check
+from checkrunner.state.baselines import compute_baseline
+from checkrunner.state.machine import CheckState, Policy, Transition, step
+from checkrunner.store import Store, StoredState
+
+log = logging.getLogger("checkrunner.engine")
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistRun:
+    checklist: str
+    run_id: int
+    status: Status
+    started_at: datetime
+    results: tuple[CheckResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    spec: CheckSpec
+    ctx: CheckContext
+    baseline: BaselineStats | None
+
+
+class Engine:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        clock: Clock | None = None,
+        *,
+        watching_since: datetime | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.watching_since = watching_since or self.clock.now()
+
+    def spec(self, name: str) -> CheckSpec:
+        try:
+            return self.config.checks[name]
+        except KeyError:
+            raise UsageError(f"unknown check {name!r}") from None
+
+    def policy(self, spec: CheckSpec) -> Policy:
+        alerting = self.config.document.alerting
+        return Policy(
+            failures=spec.common.failures or alerting.failures,
+            successes=spec.common.successes or alerting.successes,
+            for_=spec.common.for_,
+        )
+
+    # -- preparing a run (store reads, in a thread) -------------------------------------
+    def _prepare(self, spec: CheckSpec, now: datetime) -> _Prepared:
+        memo = self.store.get_memo(spec.name)
+        pings: PingState | None = None
+        if spec.plugin.needs_pings:
+            pings = self.store.ping_state(spec.name, watching_since=self.watching_since)
+        baseline = None
+        if spec.uses_baseline:
+            window: timedelta = spec.baseline.window
+            samples = self.store.values(spec.name, now - window, now)
+            baseline = compute_baseline(samples, now, self.config.timezone, spec.baseline.by)
+        ctx = CheckContext(
+            check=spec.name,
+            now=now,
+            timeout=spec.timeout.total_seconds(),
+            base_dir=self.config.base_dir,
+            tz=self.config.timezone,
+            memo=memo,
+            pings=pings,
+        )
+        return _Prepared(spec, ctx, baseline)
+
+    # -- recording (one transaction for results, then states) ---------------------------
+    def _record(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:
+        results = [outcome.result for outcome in outcomes]
+        self.store.add_results(results)
+        for outcome in outcomes:
+            if outcome.memo is not None:
+                self.store.set_memo(outcome.result.check, outcome.memo)
+        stored = self.store.load_states()
+        changed: list[StoredState] = []
+        transitions: list[Transition] = []
+        for result in results:
+            spec = self.config.checks.get(result.check)
+            if spec is None:
+                continue
+            previous = stored.get(result.check)
+            prev_state = (
+                CheckState.from_data(result.check, previous.status, previous.since, previous.data)
+                if previous is not None and previous.data
+                else None
+            )
+            state, transition = step(prev_state, result, self.policy(spec))
+            changed.append(
+                StoredState(
+                    check=result.check,
+                    status=state.status,
+                    since=state.since,
+                    updated_at=result.started_at,
+                    data=state.to_data(),
+                    memo=previous.memo if previous is not None else {},
+                )
+            )
+            if transition is not None:
+                transitions.append(transition)
+        self.store.save_states(changed)
+        return transitions
+
+    # -- public operations ---------------------------------------------------------------
+    async def run_checks(self, names: Sequence[str], run_id: int | None = None) -> list[CheckResult]:
+        """Run ``names`` concurrently, record them, and return results in ``names`` order."""
+        specs = [self.spec(name) for name in names]
+        now = self.clock.now()
+        prepared = await asyncio.to_thread(lambda: [self._prepare(spec, now) for spec in specs])
+        outcomes = await asyncio.gather(
+            *(
+                run_check(p.spec, p.ctx, baseline=p.baseline, redactor=self.config.redactor, run_id=run_id)
+                for p in prepared
+            )
+        )
+        transitions = await asyncio.to_thread(self._record, outcomes)
+        for outcome in outcomes:
+            _log_result(outcome.result)
+        for transition in transitions:
+            log.info(
+                "state check=%s from=%s to=%s", transition.check, transition.previous, transition.current
+            )
+        return [outcome.result for outcome in outcomes]
+
+    async def run_check(self, name: str) -> CheckResult:
+        return (await self.run_checks([name]))[0]
+
+    async def run_checklist(self, name: str, scheduled_at: datetime | None = None) -> ChecklistRun:
+        """Run the steps of checklist ``name`` in order (an action step may depend on the
+        previous one), recording a run that groups them."""
+        checklist = self.config.checklists.get(name)
+        if checklist is None:
+            raise UsageError(f"unknown checklist {name!r}")
+        started = self.clock.now()
+        run_id = await asyncio.to_thread(self.store.start_run, "checklist", name, started, scheduled_at)
+        results: list[CheckResult] = []
+        for step_name in checklist.steps:
+            results.extend(await self.run_checks([step_name], run_id))
+        status = worst(result.status for result in results)
+        await asyncio.to_thread(self.store.finish_run, run_id, status, self.clock.now())
+        log.info("checklist=%s run=%s status=%s steps=%d", name, run_id, status, len(results))
+        return ChecklistRun(name, run_id, status, started, tuple(results))
+
+
+def _log_result(result: CheckResult) -> None:
+    log.info(
+        "run check=%s status=%s latency_ms=%.0f value=%s summary=%s",
+        result.check,
+        result.status,
+        result.latency_ms,
+        "-" if result.value is None else f"{result.value:g}",
+        result.summary,
+    )

@@ -1,0 +1,204 @@
+"""Running a program for a check plugin: argv only (never a shell), bounded output, and the
+whole process group killed on timeout or cancellation.
+
+Shared by the ``command`` and ``nagios`` check types. ``run_process`` raises ``CannotStart``
+(one-line message) when the program cannot be started, and the builtin ``TimeoutError`` when
+it ran out of time (the group is then already killed and reaped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from checkrunner.core.redact import SECRET_FIELD, Redactor
+from checkrunner.core.result import bounded
+
+
+def argv_list(raw: Any) -> Any:
+    """``run:`` as a list of strings; a string is refused because nothing runs in a shell."""
+    if isinstance(raw, str):
+        raise ValueError("give run: as a list [prog, arg, …]; commands never run in a shell")
+    if isinstance(raw, list | tuple):
+        # YAML reads `[sleep, 5]` with an int; an argument is text either way.
+        return [
+            str(item) if isinstance(item, int | float) and not isinstance(item, bool) else item
+            for item in raw
+        ]
+    return raw
+
+
+def env_mapping(raw: Any) -> Any:
+    if isinstance(raw, Mapping):
+        return {
+            key: str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+            for key, value in raw.items()
+        }
+    return raw
+
+
+def env_redactor(env: Mapping[str, str]) -> Redactor:
+    """Masks the values of secret-named variables (API_TOKEN, DB_PASSWORD …) in output."""
+    return Redactor(value for name, value in env.items() if SECRET_FIELD.search(name))
+
+
+#: Seconds between SIGTERM and SIGKILL when a process group is stopped.
+KILL_GRACE = 0.5
+#: Seconds to collect output after the program exits before leftovers of its group are killed.
+DRAIN_AFTER_EXIT = 0.2
+
+
+class CannotStart(Exception):
+    """The program could not be started; the message is the one-line summary."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    returncode: int  # negative -N when killed by signal N (asyncio's convention)
+    stdout: bytes
+    stderr: bytes
+    stdout_total: int  # bytes written, including what was discarded beyond the cap
+    stderr_total: int
+
+    @property
+    def stdout_text(self) -> str:
+        return self.stdout.decode("utf-8", errors="replace")
+
+    @property
+    def stderr_text(self) -> str:
+        return self.stderr.decode("utf-8", errors="replace")
+
+    @property
+    def signal_name(self) -> str | None:
+        if self.returncode >= 0:
+            return None
+        try:
+            return signal.Signals(-self.returncode).name
+        except ValueError:
+            return f"signal {-self.returncode}"
+
+    @property
+    def exit_code(self) -> int:
+        return 128 - self.returncode if self.returncode < 0 else self.returncode
+
+    def detail(self, stdout: str, stderr: str) -> str | None:
+        parts = []
+        for name, text, kept, total in (
+            ("stdout", stdout, len(self.stdout), self.stdout_total),
+            ("stderr", stderr, len(self.stderr), self.stderr_total),
+        ):
+            if text.strip():
+                cut = f" (first {kept} of {total} bytes)" if total > kept else ""
+                parts.append(f"{name}{cut}:\n{text.strip()}")
+        return bounded("\n".join(parts)) if parts else None
+
+
+class _Capture(asyncio.SubprocessProtocol):
+    """Keeps the first ``cap`` bytes of stdout (fd 1) and stderr (fd 2) and drops the rest
+    as it arrives: the pipes never fill (the program never blocks) and memory stays bounded.
+    No reader tasks: the event loop feeds this protocol directly."""
+
+    def __init__(self, cap: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.cap = cap
+        self.kept = {1: bytearray(), 2: bytearray()}
+        self.total = {1: 0, 2: 0}
+        self.exited: asyncio.Future[None] = loop.create_future()
+        #: Done when the program has exited and every pipe is closed.
+        self.closed: asyncio.Future[None] = loop.create_future()
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        self.total[fd] += len(data)
+        kept = self.kept[fd]
+        if len(kept) < self.cap:
+            kept += data[: self.cap - len(kept)]
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+async def run_process(
+    argv: list[str], cwd: Path, env: Mapping[str, str], limit_s: float, max_output: int
+) -> Finished:
+    """Run ``argv`` in its own session and return when it has exited.
+
+    Raises CannotStart (not found, not executable, missing cwd) or TimeoutError after
+    ``limit_s`` seconds. On timeout, cancellation or exit, the whole process group is
+    killed, so no background child outlives the check.
+    """
+    loop = asyncio.get_running_loop()
+    try:
+        transport, capture = await loop.subprocess_exec(
+            lambda: _Capture(max_output, loop),
+            *argv,
+            cwd=cwd,
+            env={**os.environ, **env} if env else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group: one killpg reaches every descendant
+        )
+    except FileNotFoundError as exc:
+        # subprocess names the cwd in the error when chdir failed, the program otherwise.
+        if exc.filename is not None and os.fspath(exc.filename) == os.fspath(cwd):
+            raise CannotStart(f"working directory not found: {cwd}") from None
+        raise CannotStart(f"command not found: {argv[0]}") from None
+    except PermissionError:
+        raise CannotStart(f"permission denied: {argv[0]} (not executable?)") from None
+    except OSError as exc:
+        raise CannotStart(f"cannot execute {argv[0]}: {exc.strerror or exc}") from None
+    pgid = transport.get_pid()
+    try:
+        # asyncio.wait never cancels what it waits for, so the futures outlive a timeout.
+        async with asyncio.timeout(limit_s):
+            await asyncio.wait([capture.exited])
+            _, open_pipes = await asyncio.wait([capture.closed], timeout=DRAIN_AFTER_EXIT)
+            if open_pipes:
+                # A background child still holds the pipes: it dies with the check.
+                _signal_group(pgid, signal.SIGKILL)
+                await asyncio.wait([capture.closed])
+    except TimeoutError:
+        await _stop_group(pgid, capture)
+        raise TimeoutError(f"timed out after {limit_s:g}s; process group killed") from None
+    except BaseException:
+        await _stop_group(pgid, capture)
+        raise
+    finally:
+        transport.close()
+    # Children that closed their pipes and stayed behind are not the check's to keep.
+    _signal_group(pgid, signal.SIGKILL)
+    returncode = transport.get_returncode()
+    assert returncode is not None
+    return Finished(
+        returncode, bytes(capture.kept[1]), bytes(capture.kept[2]), capture.total[1], capture.total[2]
+    )
+
+
+def _signal_group(pgid: int, signum: signal.Signals) -> None:
+    # With start_new_session the group id is the leader's pid, and Linux keeps that number
+    # reserved while any member lives, so this reaches only our descendants.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signum)
+
+
+async def _stop_group(pgid: int, capture: _Capture) -> None:
+    """SIGTERM the group, SIGKILL it after KILL_GRACE, wait (bounded) for the pipes to close."""
+    _signal_group(pgid, signal.SIGTERM)
+    try:
+        await asyncio.wait([capture.exited], timeout=KILL_GRACE)
+    finally:
+        # Also when the leader obeyed: a grandchild may ignore SIGTERM or outlive it.
+        _signal_group(pgid, signal.SIGKILL)
+        # Only a process that left our group (setsid) could keep the pipes open now.
+        await asyncio.wait([capture.closed], timeout=KILL_GRACE)

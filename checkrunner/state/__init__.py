@@ -1,0 +1,1 @@
+"""Pure state logic: per-check hard/soft state and baselines."""

@@ -1,0 +1,21 @@
+"""The result store: the only room that talks SQL (besides the sql check plugin).
+
+Public surface::
+
+    Store.open(url, *, migrate=True, clock=None) -> Store   # see repository.py for every method
+    RunRecord, StoredState                                   # domain records it returns
+    NaiveDatetimeError                                       # a naive datetime was passed in
+    mask_url(url) -> str                                     # a database URL with its password as ****
+    head_revision() -> str                                   # newest schema revision shipped
+
+SQLite (the default) and PostgreSQL (psycopg 3) are supported; the schema is created and
+migrated with Alembic (``migrations/``), never dropped.
+"""
+
+from checkrunner.store.database import mask_url
+from checkrunner.store.migrate import head_revision
+from checkrunner.store.records import RunRecord, StoredState
+from checkrunner.store.repository import Store
+from checkrunner.store.tables import NaiveDatetimeError
+
+__all__ = ["NaiveDatetimeError", "RunRecord", "Store", "StoredState", "head_revision", "mask_url"]

@@ -1,0 +1,273 @@
+"""The Store: the one door to the database for the rest of checkrunner.
+
+Contract:
+
+* ``Store.open(url)`` connects, and (unless ``migrate=False``) creates the schema or upgrades
+  it to head. Every method is synchronous and thread-safe (one connection pool per Store);
+  callers on an event loop run them in a thread (``asyncio.to_thread``).
+* Methods take and return domain types (:class:`CheckResult`, :class:`RunRecord`,
+  :class:`StoredState`, :class:`PingState`), never SQLAlchemy rows. Every datetime in and out
+  is timezone-aware; it comes back in UTC. A naive datetime raises :class:`NaiveDatetimeError`
+  (a ValueError) and writes nothing.
+* Each method is one transaction: a batch is written whole or not at all.
+* Database failures (unreachable, locked past the busy timeout, constraint violations) raise
+  :class:`~checkrunner.core.errors.StoreError` with one line naming the database, password
+  masked. Bad arguments (naive datetimes, unknown kinds, values JSON cannot hold) raise the
+  ValueError/TypeError they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
+
+from checkrunner.core.clock import Clock, SystemClock
+from checkrunner.core.errors import StoreError
+from checkrunner.core.result import CheckResult
+from checkrunner.core.status import Status
+from checkrunner.plugins.contract import PingState
+from checkrunner.store import fires, migrate, results, state
+from checkrunner.store.database import mask_url, normalize_url, open_engine, store_error
+from checkrunner.store.records import RunRecord, StoredState
+
+#: Key of the PostgreSQL advisory lock that serialises concurrent migrations (two daemons
+#: starting at once on a fresh database). Any fixed 64-bit number unique to checkrunner.
+_MIGRATION_LOCK = 0x636B72756E6E6572  # "ckrunner"
+
+
+class Store:
+    """Repository of results, runs, check state, pings, fire claims and settings."""
+
+    def __init__(self, engine: Engine, url: str, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._clock: Clock = clock or SystemClock()
+        self._password = normalize_url(url).password
+        #: The database URL with its password masked, for messages.
+        self.url_masked: str = mask_url(url)
+        #: ``"sqlite"`` or ``"postgresql"``.
+        self.dialect: str = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True, clock: Clock | None = None) -> Store:
+        """Open the database at ``url``; create it and upgrade it to head when ``migrate``.
+
+        ``clock`` stamps rows created without a caller-given time (see :meth:`set_memo`).
+        Raises StoreError (one line, password masked) for a bad URL, an unreachable server,
+        an unwritable SQLite location, or a schema newer than this checkrunner.
+        """
+        store = cls(open_engine(url), url, clock)
+        try:
+            with store._transaction(write=False, doing="cannot open database") as conn:
+                conn.execute(text("SELECT 1"))
+            if migrate:
+                store.upgrade()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Close every pooled connection. The Store must not be used afterwards."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url_masked!r})"
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def upgrade(self) -> list[str]:
+        """Apply pending migrations in one transaction; the revisions applied, oldest first
+        (empty when the schema is at head). Concurrent upgraders wait for each other."""
+        with self._transaction(write=True, doing="cannot migrate database") as conn:
+            if self.dialect == "postgresql":
+                pass
+            current = migrate.current_revision(conn)
+            if current is not None and not migrate.is_known(current):
+                raise StoreError(
+                    f"database {self.url_masked} has schema revision {current}, newer than this "
+                    f"checkrunner knows (head {migrate.head_revision()}): upgrade checkrunner"
+                )
+            try:
+                return migrate.upgrade(conn)
+            except CommandError as exc:
+                raise StoreError(f"cannot migrate database {self.url_masked}: {exc}") from None
+
+    def revision(self) -> str | None:
+        """The schema revision of the database (None before the first migration)."""
+        with self._transaction(write=False) as conn:
+            return migrate.current_revision(conn)
+
+    def ping(self) -> None:
+        """Round-trip ``SELECT 1``; raises StoreError when the database does not answer."""
+        with self._transaction(write=False, doing="cannot reach database") as conn:
+            conn.execute(text("SELECT 1"))
+
+    # -- results ------------------------------------------------------------------------------
+
+    def add_results(self, batch: Sequence[CheckResult]) -> None:
+        """Store ``batch`` in one transaction with one executemany. Non-finite metrics are
+        dropped (JSON cannot hold them) and a NaN value is stored as no value."""
+        with self._transaction(write=True) as conn:
+            results.add_results(conn, batch)
+
+    def history(
+        self, check: str, since: datetime | None = None, limit: int | None = None
+    ) -> list[CheckResult]:
+        """Results of ``check`` newest first, started at or after ``since``, at most ``limit``."""
+        with self._transaction(write=False) as conn:
+            return results.history(conn, check, since, limit)
+
+    def latest_results(self) -> dict[str, CheckResult]:
+        """The newest result of every check that has one, by check name."""
+        with self._transaction(write=False) as conn:
+            return results.latest_results(conn)
+
+    def values(self, check: str, since: datetime, until: datetime) -> list[tuple[datetime, float]]:
+        """``(started_at, value)`` of ``check``'s results with a value, ``since <= t < until``,
+        oldest first (the input of baselines and reports)."""
+        with self._transaction(write=False) as conn:
+            return results.values(conn, check, since, until)
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def start_run(
+        self, kind: str, name: str, started_at: datetime, scheduled_at: datetime | None = None
+    ) -> int:
+        """Record the start of a run (``kind`` in checklist, monitor, check); its id."""
+        with self._transaction(write=True) as conn:
+            return results.start_run(conn, kind, name, started_at, scheduled_at)
+
+    def finish_run(self, run_id: int, status: Status, finished_at: datetime) -> None:
+        """Record the end of run ``run_id`` and its overall status; StoreError if it is unknown."""
+        with self._transaction(write=True) as conn:
+            results.finish_run(conn, run_id, status, finished_at)
+
+    def get_run(self, run_id: int) -> RunRecord | None:
+        """Run ``run_id`` with its results in step order, or None."""
+        with self._transaction(write=False) as conn:
+            return results.get_run(conn, run_id)
+
+    def recent_runs(self, limit: int = 20, kind: str | None = None) -> list[RunRecord]:
+        """The latest ``limit`` runs (of ``kind`` if given), newest first, without results."""
+        with self._transaction(write=False) as conn:
+            return results.recent_runs(conn, limit, kind)
+
+    # -- state (opaque to the store) ----------------------------------------------------------
+
+    def load_states(self) -> dict[str, StoredState]:
+        """Every stored check state, by check name."""
+        with self._transaction(write=False) as conn:
+            return state.load_states(conn)
+
+    def save_states(self, states: Sequence[StoredState]) -> None:
+        """Insert or update ``states`` in one transaction. ``memo`` is only written for rows
+        created here: an existing row keeps the memo :meth:`set_memo` gave it."""
+        with self._transaction(write=True) as conn:
+            state.save_states(conn, states)
+
+    def get_memo(self, check: str) -> dict[str, Any]:
+        """The plugin memo of ``check`` (empty when none was stored)."""
+        with self._transaction(write=False) as conn:
+            return state.get_memo(conn, check)
+
+    def set_memo(self, check: str, memo: Mapping[str, Any]) -> None:
+        """Replace the plugin memo of ``check``. A check without a state row gets one, status
+        ok since the clock's now, so that its memo survives until the state engine writes."""
+        with self._transaction(write=True) as conn:
+            state.set_memo(conn, check, memo, self._clock.now())
+
+    # -- heartbeat pings ----------------------------------------------------------------------
+
+    def record_ping(self, check: str, kind: str, at: datetime, exit_code: int | None = None) -> None:
+        """Record a heartbeat ping (``kind`` in success, start, fail)."""
+        with self._transaction(write=True) as conn:
+            state.record_ping(conn, check, kind, at, exit_code)
+
+    def ping_state(self, check: str, watching_since: datetime | None = None) -> PingState:
+        """The latest ping of each kind for ``check``; ``last_exit_code`` is the exit code of
+        the newest success or fail ping. ``watching_since`` is passed through."""
+        with self._transaction(write=False) as conn:
+            return state.ping_state(conn, check, watching_since)
+
+    # -- fires --------------------------------------------------------------------------------
+
+    def claim_fires(
+        self, batch: Sequence[tuple[str, datetime]], instance: str, claimed_at: datetime
+    ) -> list[tuple[str, datetime]]:
+        """Claim fires ``(schedule, scheduled_at)`` for ``instance``; the ones THIS call claimed,
+        in input order. A fire already claimed or recorded by anyone is not returned, so across
+        any number of Stores on one database each fire is returned exactly once."""
+        with self._transaction(write=True) as conn:
+            return fires.claim_fires(conn, batch, instance, claimed_at)
+
+    def record_fires(
+        self, batch: Sequence[tuple[str, datetime]], outcome: str, instance: str, at: datetime
+    ) -> None:
+        """Record fires nobody will run (``outcome`` skipped or missed); already known fires
+        keep their record."""
+        with self._transaction(write=True) as conn:
+            fires.record_fires(conn, batch, outcome, instance, at)
+
+    def finish_fire(
+        self,
+        schedule: str,
+        scheduled_at: datetime,
+        outcome: str,
+        finished_at: datetime,
+        run_id: int | None = None,
+    ) -> None:
+        """Record how a claimed fire ended (``outcome`` ran, skipped or missed); StoreError if
+        the fire was never claimed."""
+        with self._transaction(write=True) as conn:
+            fires.finish_fire(conn, schedule, scheduled_at, outcome, finished_at, run_id)
+
+    def last_fire(self, schedule: str) -> datetime | None:
+        """The latest ``scheduled_at`` recorded for ``schedule``, whatever its outcome."""
+        with self._transaction(write=False) as conn:
+            return fires.last_fire(conn, schedule)
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def get_or_create_setting(self, key: str, factory: Callable[[], str]) -> str:
+        """The value of setting ``key``; when absent, ``factory()`` is stored first. Race-safe:
+        concurrent callers (in any process) all get the value of whoever inserted first."""
+        with self._transaction(write=False) as conn:
+            existing = state.get_setting(conn, key)
+        if existing is not None:
+            return existing
+        with self._transaction(write=True) as conn:
+            return state.get_or_create_setting(conn, key, factory)
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, *, write: bool, doing: str = "database error on") -> Iterator[Connection]:
+        """One transaction; SQLAlchemy errors become one-line StoreErrors. ``write`` takes
+        SQLite's write lock up front, so the busy timeout applies instead of a mid-transaction
+        SQLITE_BUSY when a read would otherwise have to be upgraded to a write."""
+        try:
+            with self._engine.connect() as conn:
+                if write and self.dialect == "sqlite":
+                    conn.execution_options(sqlite_begin="IMMEDIATE")
+                with conn.begin():
+                    yield conn
+        except StatementError as exc:
+            if not isinstance(exc, DBAPIError) and isinstance(exc.orig, ValueError | TypeError):
+                # Our own bind processing refused an argument (naive datetime, JSON-less value).
+                raise exc.orig from None
+            raise store_error(exc, self.url_masked, doing, self._password) from None
+        except SQLAlchemyError as exc:
+            raise store_error(exc, self.url_masked, doing, self._password) from None

@@ -1,0 +1,38 @@
+"""Fixtures of the demo tests.
+
+``demo_proc`` (module scope) runs ``python -m demo serve`` on free ports with a fresh data
+folder and a ping recorder standing in for checkrunner's heartbeat endpoint; its teardown
+sends SIGTERM and asserts a clean exit 0. The autouse ``all_ok`` fixture puts every check back
+to ``ok`` after each test that used the process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.demo.support import DemoProc, recorder, start_demo, stop_demo
+
+
+@pytest.fixture(scope="module")
+def demo_proc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProc]:
+    data = tmp_path_factory.mktemp("demo") / "demo-data"
+    ping = recorder()
+    proc, base, tls_port, ready_s, output = start_demo(data, {"DEMO_BACKUP_PING_URL": ping.url})
+    try:
+        yield DemoProc(proc, base, tls_port, data, ping, output, ready_s)
+    finally:
+        code = stop_demo(proc)
+        ping.server.shutdown()
+        ping.server.server_close()
+        assert code == 0, "".join(output[-20:])
+
+
+@pytest.fixture(autouse=True)
+def all_ok(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "demo_proc" in request.fixturenames:
+        demo: DemoProc = request.getfixturevalue("demo_proc")
+        if demo.proc.poll() is None:
+            demo.set("all", "ok")
