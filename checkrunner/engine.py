@@ -11,7 +11,10 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from datetime import datetime, timedelta
+
+import httpx
 
 from checkrunner.config.spec import CheckSpec, Config
 from checkrunner.core.clock import Clock, SystemClock
@@ -21,6 +24,7 @@ from checkrunner.core.status import Status, worst
 from checkrunner.core.thresholds import BaselineStats
 from checkrunner.plugins.contract import CheckContext, PingState
 from checkrunner.runner.check import RunOutcome, run_check
+from checkrunner.runner.http import shared_client
 from checkrunner.state.baselines import compute_baseline
 from checkrunner.state.machine import CheckState, Policy, Transition, step
 from checkrunner.store import Store, StoredState
@@ -44,6 +48,10 @@ class _Prepared:
     baseline: BaselineStats | None
 
 
+class Batcher(Protocol):
+    async def submit(self, outcomes: Sequence[RunOutcome]) -> list[Transition]: ...
+
+
 class Engine:
     def __init__(
         self,
@@ -57,6 +65,20 @@ class Engine:
         self.store = store
         self.clock = clock or SystemClock()
         self.watching_since = watching_since or self.clock.now()
+        self._http: httpx.AsyncClient | None = None
+        #: Set by the daemon: results of many runs are then written in one transaction.
+        self.batcher: Batcher | None = None
+
+    def http_client(self) -> httpx.AsyncClient:
+        """The shared client, created on first use inside the running event loop."""
+        if self._http is None:
+            self._http = shared_client()
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     def spec(self, name: str) -> CheckSpec:
         try:
@@ -91,50 +113,61 @@ class Engine:
             tz=self.config.timezone,
             memo=memo,
             pings=pings,
+            http=self.http_client(),
         )
         return _Prepared(spec, ctx, baseline)
 
     # -- recording (one transaction for results, then states) ---------------------------
     def _record(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:
+        """Store results, memos and the stepped states; one check may appear several times
+        in a batch (a fast cadence), so states are stepped in order in memory."""
         results = [outcome.result for outcome in outcomes]
         self.store.add_results(results)
         for outcome in outcomes:
             if outcome.memo is not None:
                 self.store.set_memo(outcome.result.check, outcome.memo)
-        stored = self.store.load_states()
-        changed: list[StoredState] = []
+        stored = self.store.load_states(sorted({r.check for r in results}))
+        current: dict[str, CheckState] = {}
         transitions: list[Transition] = []
-        for result in results:
+        for result in sorted(results, key=lambda r: r.started_at):
             spec = self.config.checks.get(result.check)
             if spec is None:
                 continue
-            previous = stored.get(result.check)
-            prev_state = (
-                CheckState.from_data(result.check, previous.status, previous.since, previous.data)
-                if previous is not None and previous.data
-                else None
-            )
-            state, transition = step(prev_state, result, self.policy(spec))
-            changed.append(
-                StoredState(
-                    check=result.check,
-                    status=state.status,
-                    since=state.since,
-                    updated_at=result.started_at,
-                    data=state.to_data(),
-                    memo=previous.memo if previous is not None else {},
-                )
-            )
+            previous = current.get(result.check)
+            if previous is None and (row := stored.get(result.check)) is not None and row.data:
+                previous = CheckState.from_data(result.check, row.status, row.since, row.data)
+            state, transition = step(previous, result, self.policy(spec))
+            current[result.check] = state
             if transition is not None:
                 transitions.append(transition)
-        self.store.save_states(changed)
+        self.store.save_states(
+            [
+                StoredState(
+                    check=name,
+                    status=state.status,
+                    since=state.since,
+                    updated_at=state.last_result_at or state.since,
+                    data=state.to_data(),
+                    memo={},
+                )
+                for name, state in current.items()
+            ]
+        )
         return transitions
 
+    async def _persist(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:
+        if self.batcher is not None:
+            return await self.batcher.submit(outcomes)
+        return await asyncio.to_thread(self._record, outcomes)
+
     # -- public operations ---------------------------------------------------------------
-    async def run_checks(self, names: Sequence[str], run_id: int | None = None) -> list[CheckResult]:
+    async def run_checks(
+        self, names: Sequence[str], run_id: int | None = None, job: str | None = None
+    ) -> list[CheckResult]:
         """Run ``names`` concurrently, record them, and return results in ``names`` order."""
         specs = [self.spec(name) for name in names]
         now = self.clock.now()
+        self.http_client()  # created here, on the loop, before _prepare runs in a thread
         prepared = await asyncio.to_thread(lambda: [self._prepare(spec, now) for spec in specs])
         outcomes = await asyncio.gather(
             *(
@@ -142,9 +175,9 @@ class Engine:
                 for p in prepared
             )
         )
-        transitions = await asyncio.to_thread(self._record, outcomes)
+        transitions = await self._persist(outcomes)
         for outcome in outcomes:
-            _log_result(outcome.result)
+            _log_result(outcome.result, job)
         for transition in transitions:
             log.info(
                 "state check=%s from=%s to=%s", transition.check, transition.previous, transition.current
@@ -164,16 +197,17 @@ class Engine:
         run_id = await asyncio.to_thread(self.store.start_run, "checklist", name, started, scheduled_at)
         results: list[CheckResult] = []
         for step_name in checklist.steps:
-            results.extend(await self.run_checks([step_name], run_id))
+            results.extend(await self.run_checks([step_name], run_id, f"checklist:{name}"))
         status = worst(result.status for result in results)
         await asyncio.to_thread(self.store.finish_run, run_id, status, self.clock.now())
         log.info("checklist=%s run=%s status=%s steps=%d", name, run_id, status, len(results))
         return ChecklistRun(name, run_id, status, started, tuple(results))
 
 
-def _log_result(result: CheckResult) -> None:
+def _log_result(result: CheckResult, job: str | None) -> None:
     log.info(
-        "run check=%s status=%s latency_ms=%.0f value=%s summary=%s",
+        "run job=%s check=%s status=%s latency_ms=%.0f value=%s summary=%s",
+        job or "manual",
         result.check,
         result.status,
         result.latency_ms,

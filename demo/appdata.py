@@ -85,21 +85,26 @@ class AppLog:
                 self.held = False
 
     def rotate(self, now: datetime) -> dict[str, Any]:
-        """Archive the current file into logs/ (gzip) and start an empty one."""
+        """Archive the current file into logs/ (gzip) and start an empty one.
+
+        Rename first and create the new file while the old one still exists, as logrotate
+        does: the new file gets a new inode, so log checks see the rotation."""
         with self._lock:
             current = self.held_path if self.held else self.path
+            rotating = current.with_name(current.name + ".rotating")
             self._file.close()
+            os.replace(current, rotating)
+            self._file = current.open("a", encoding="utf-8")
             self.archive_dir.mkdir(exist_ok=True)
             target = self.archive_dir / f"app-{now.strftime('%Y%m%d-%H%M%S')}.log.gz"
-            size = current.stat().st_size
-            with current.open("rb") as src, gzip.open(target, "wb") as dest:
+            size = rotating.stat().st_size
+            with rotating.open("rb") as src, gzip.open(target, "wb") as dest:
                 shutil.copyfileobj(src, dest)
-            current.unlink()
-            self._file = current.open("a", encoding="utf-8")
+            rotating.unlink()
             old = sorted(self.archive_dir.glob("app-*.log.gz"))[:-ARCHIVES_KEPT]
             for path in old:
                 path.unlink()
-        return {"archived": str(target.name), "bytes": size, "archives_removed": len(old)}
+        return {"archived": target.name, "bytes": size, "archives_removed": len(old)}
 
     def close(self) -> None:
         with self._lock:

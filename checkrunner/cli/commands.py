@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from checkrunner.app import config_path, load_config, open_app
 from checkrunner.cli.render import MARKS, dumps, local_iso, result_json, result_line, results_table
@@ -16,8 +17,19 @@ from checkrunner.core.clock import SystemClock
 from checkrunner.core.durations import parse_duration
 from checkrunner.core.errors import ConfigError, UsageError
 from checkrunner.core.problems import Problem
+from checkrunner.engine import Engine
 from checkrunner.store import Store
 from checkrunner.templating import make_environment, render
+
+T = TypeVar("T")
+
+
+async def _closing(engine: Engine, work: Awaitable[T]) -> T:
+    """Await ``work`` and release the engine's connections on the same event loop."""
+    try:
+        return await work
+    finally:
+        await engine.aclose()
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -71,7 +83,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.name not in config.checks:
         raise UsageError(f"unknown check {args.name!r} (known: {', '.join(sorted(config.checks))})")
     with open_app(config) as app:
-        result = asyncio.run(app.engine.run_check(args.name))
+        result = asyncio.run(_closing(app.engine, app.engine.run_check(args.name)))
     if args.json:
         print(dumps(result_json(result, config.timezone)))
     else:
@@ -86,7 +98,7 @@ def cmd_checklist(args: argparse.Namespace) -> int:
     if args.name not in config.checklists:
         raise UsageError(f"unknown checklist {args.name!r} (known: {', '.join(sorted(config.checklists))})")
     with open_app(config) as app:
-        run = asyncio.run(app.engine.run_checklist(args.name))
+        run = asyncio.run(_closing(app.engine, app.engine.run_checklist(args.name)))
     tz = config.timezone
     if args.json:
         print(
@@ -163,10 +175,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     for name in sorted(config.checks):
         state = states.get(name)
         last = latest.get(name)
+        soft = state.data.get("soft") if state is not None else None
+        if state is None:
+            phase = "pending"
+        elif soft is not None and soft != state.status.label:
+            phase = "soft"  # the last result disagrees; not confirmed yet (failures/for:)
+        else:
+            phase = "hard"
         checks.append(
             {
                 "check": name,
-                "state": "hard" if state is not None else "pending",
+                "state": phase,
                 "status": state.status.label if state is not None else None,
                 "since": local_iso(state.since, tz) if state is not None else None,
                 "last_result": result_json(last, tz) if last is not None else None,
@@ -181,9 +200,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     for item in checks:
         last = item["last_result"]
         status = (item["status"] or "pending").upper()
+        if item["state"] == "soft" and last is not None:
+            status += f" ({last['status']}?)"
         since = f"since {item['since']}" if item["since"] else "never run"
         summary = last["summary"] if last else ""
-        print(f"{status:<8}  {item['check']:<{width}}  {since:<36}  {summary}")
+        print(f"{status:<16}  {item['check']:<{width}}  {since:<36}  {summary}")
     return 0
 
 

@@ -201,7 +201,10 @@ def load_config(
             monitors[name] = spec_m
     for check in checks.values():
         if check.common.every is not None and check.name not in monitors:
-            monitors[check.name] = _implicit_monitor(check)
+            try:
+                monitors[check.name] = _implicit_monitor(check)
+            except ValueError as exc:
+                problems.append(source.problem(("checks", check.name, "every"), str(exc)))
 
     problems += check_references(source, document, checks, (raw_checks or {}).keys())
 

@@ -136,7 +136,7 @@ class Cadence:
                 elif inclusive:
                     index = -((opens - wall) // span.every)  # ceil((wall - opens) / every)
                 else:
-                    index = (wall - opens) // span.every
+                    index = (wall - opens) // span.every + 1
                 aligned = opens + index * span.every
                 if aligned < opens + span.length and (best is None or aligned < best):
                     best = aligned

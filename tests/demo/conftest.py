@@ -19,14 +19,15 @@ from tests.demo.support import DemoProc, recorder, start_demo, stop_demo
 def demo_proc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProc]:
     data = tmp_path_factory.mktemp("demo") / "demo-data"
     ping = recorder()
-    proc, base, tls_port, ready_s, output = start_demo(data, {"DEMO_BACKUP_PING_URL": ping.url})
+    started = start_demo(data, {"DEMO_BACKUP_PING_URL": ping.url})
     try:
-        yield DemoProc(proc, base, tls_port, data, ping, output, ready_s)
+        yield DemoProc(started, data, ping)
     finally:
-        code = stop_demo(proc)
+        code = stop_demo(started)
         ping.server.shutdown()
         ping.server.server_close()
-        assert code == 0, "".join(output[-20:])
+        assert code == 0, "".join(started.output[-20:])
+        assert started.output[-1] == "demo: stopped\n"
 
 
 @pytest.fixture(autouse=True)

@@ -81,14 +81,34 @@ class Recorder:
 
 
 @dataclass
-class DemoProc:
+class Started:
+    """A demo process and what its ready line said."""
+
     proc: subprocess.Popen[str]
     base: str
     tls_port: int
+    ready_s: float
+    output: list[str]
+    drain: threading.Thread
+
+
+@dataclass
+class DemoProc:
+    started: Started
     data: Path
     recorder: Recorder
-    output: list[str]
-    ready_s: float
+
+    @property
+    def proc(self) -> subprocess.Popen[str]:
+        return self.started.proc
+
+    @property
+    def base(self) -> str:
+        return self.started.base
+
+    @property
+    def tls_port(self) -> int:
+        return self.started.tls_port
 
     def set(self, check: str, mode: str) -> dict[str, Any]:
         answer: dict[str, Any] = post_json(f"{self.base}/_demo/mode", {"check": check, "mode": mode})
@@ -132,35 +152,44 @@ def recorder() -> Recorder:
     return recorder
 
 
-def start_demo(data: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str, int, float, list[str]]:  # fmt: skip
-    """Start ``python -m demo serve`` and wait (bounded) for its ready line."""
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "demo", "serve", "--port", "0", "--tls-port", "0", "--data", str(data), "--seed", "7"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},
-    )  # fmt: skip
+def start_demo(data: Path, env: dict[str, str] | None = None, *extra: str) -> Started:
+    """Start ``python -m demo serve`` on free ports and wait (bounded) for its ready line."""
+    began = time.monotonic()
+    command = [sys.executable, "-m", "demo", "serve", "--port", "0", "--tls-port", "0", "--data", str(data),
+               "--seed", "7", *extra]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})})  # fmt: skip
     assert proc.stdout is not None
-    deadline = started + READY_TIMEOUT_S
+    deadline = began + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
         line = proc.stdout.readline() if ready else ""
         if match := re.search(r"http://127\.0\.0\.1:(\d+) and https://127\.0\.0\.1:(\d+)", line):
             output = [line]
             # Drain the rest in the background: a full pipe would block the demo's prints.
-            threading.Thread(target=lambda: output.extend(proc.stdout or ()), daemon=True).start()
-            return proc, f"http://127.0.0.1:{match[1]}", int(match[2]), time.monotonic() - started, output
+            drain = threading.Thread(target=lambda: output.extend(proc.stdout or ()), daemon=True)
+            drain.start()
+            return Started(proc, f"http://127.0.0.1:{match[1]}", int(match[2]), time.monotonic() - began, output, drain)
         if proc.poll() is not None or (ready and not line):
             break
     proc.kill()
     proc.wait()
+    proc.stdout.close()
     raise AssertionError(f"the demo did not start within {READY_TIMEOUT_S}s")
 
 
-def stop_demo(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> int:
+def stop_demo(started: Started, sig: int = signal.SIGTERM) -> int:
+    """Signal the demo, wait (bounded) for it to exit, and return its exit code."""
+    proc = started.proc
     proc.send_signal(sig)
     try:
-        return proc.wait(STOP_TIMEOUT_S)
+        code = proc.wait(STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
         raise AssertionError(f"the demo did not stop within {STOP_TIMEOUT_S}s of signal {sig}") from None
+    finally:
+        started.drain.join(STOP_TIMEOUT_S)  # the pipe reaches EOF once the process is gone
+        if proc.stdout is not None:
+            proc.stdout.close()
+    return code
