@@ -116,7 +116,10 @@ def scan(path: Path, options: LogOptions, previous: Position | None) -> Observat
             stat = os.fstat(handle.fileno())
             if previous is None and options.from_ == "end":
                 position = Position(stat.st_ino, stat.st_size, stat.st_size)
-                return Observation(Status.OK, f"watching from byte {stat.st_size}", memo=position.memo())
+                # No line has been added yet: zero matches, so thresholds hold (DESIGN: first run ok).
+                return Observation(
+                    Status.OK, f"watching from byte {stat.st_size}", value=0.0, memo=position.memo()
+                )
             start, restart = _start(previous, stat.st_ino, stat.st_size)
             handle.seek(start)
             data = handle.read(options.max_read)

@@ -139,7 +139,9 @@ def _run_example(args: argparse.Namespace, stop: threading.Event) -> int:
     print(f"demo: starting {' '.join(command[2:])}; in another terminal try: python -m demo set api-latency critical",
           flush=True)  # fmt: skip
     try:
-        child = subprocess.Popen(command)
+        # Its own session: a Ctrl-C reaches only us, and checkrunner gets exactly one SIGTERM
+        # (a second signal would make it skip its graceful stop).
+        child = subprocess.Popen(command, start_new_session=True)
     except OSError as exc:
         running.stop()
         raise Failure(f"cannot start checkrunner: {exc}") from None

@@ -192,8 +192,9 @@ def check_mode(target: Target, mode: str) -> Mode:
 
 def _rounded(fld: str, value: float, up: bool) -> Value:
     """``value`` at the metric's precision, rounded away from the band it must leave."""
-    scale = 10 ** METRICS[fld].digits
-    return (math.ceil if up else math.floor)(value * scale) / scale
+    scale = 10.0 ** METRICS[fld].digits
+    steps = math.ceil(value * scale) if up else math.floor(value * scale)
+    return steps / scale
 
 
 def http_fault(target: Target, mode: Mode, hour: int) -> Fault:

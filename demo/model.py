@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from itertools import pairwise
 
 #: (local hour, traffic factor) knots, linearly interpolated; the factor lies in 0.2..1.
 TRAFFIC = (
@@ -28,7 +29,7 @@ REVERT = 0.05
 def traffic(hour: float) -> float:
     """Traffic factor at a local hour (0 <= hour < 24; wraps)."""
     hour %= 24.0
-    for (h0, f0), (h1, f1) in zip(TRAFFIC, TRAFFIC[1:], strict=False):
+    for (h0, f0), (h1, f1) in pairwise(TRAFFIC):
         if hour <= h1:
             return f0 + (f1 - f0) * (hour - h0) / (h1 - h0)
     return TRAFFIC[-1][1]
@@ -36,7 +37,7 @@ def traffic(hour: float) -> float:
 
 def _area(upto: float) -> float:
     total = 0.0
-    for (h0, f0), (h1, _f1) in zip(TRAFFIC, TRAFFIC[1:], strict=False):
+    for (h0, f0), (h1, _f1) in pairwise(TRAFFIC):
         if upto <= h0:
             break
         end = min(upto, h1)

@@ -136,9 +136,13 @@ def _control(demo: Demo, method: str, body: bytes, now: datetime) -> Reply:
         done = demo.set_mode(request["check"], request["mode"], now)
     except Unsupported as exc:
         return _error(400, str(exc))
-    changed = done.get("changed", {done["check"]: done.get("effect", "")})
-    for check, effect in changed.items():
-        print(f"demo: {check} -> {done['mode']} ({effect})", flush=True)
+    if done["check"] == "all":
+        print(
+            f"demo: all -> {done['mode']} ({len(done['changed'])} checks, {len(done['skipped'])} skipped)",
+            flush=True,
+        )
+    else:
+        print(f"demo: {done['check']} -> {done['mode']} ({done['effect']})", flush=True)
     return _json(200, done)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -17,6 +17,8 @@ from checkrunner.core.clock import SystemClock
 from checkrunner.core.durations import parse_duration
 from checkrunner.core.errors import ConfigError, UsageError
 from checkrunner.core.problems import Problem
+from checkrunner.daemon import logs
+from checkrunner.daemon.service import run_daemon
 from checkrunner.engine import Engine
 from checkrunner.store import Store
 from checkrunner.templating import make_environment, render
@@ -34,12 +36,35 @@ async def _closing(engine: Engine, work: Awaitable[T]) -> T:
 
 def _load(args: argparse.Namespace) -> Config:
     config = load_config(config_path(args.config))
+    _current_redactor[0] = config.redactor
     return config
 
 
 def _print_warnings(warnings: tuple[Problem, ...] | list[Problem]) -> None:
     for problem in warnings:
         print(problem.render(), file=sys.stderr)
+
+
+_current_redactor: list[Callable[[str], str]] = [lambda text: text]
+
+
+def configure_logging(level: str, json_lines: bool) -> None:
+    logs.configure(level, json_lines, lambda: _current_redactor[0])
+
+
+def redact(text: str) -> str:
+    """``text`` with the secrets of the config loaded last masked (unchanged before one loaded)."""
+    return _current_redactor[0](text)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        grace = parse_duration(args.shutdown_grace)
+    except ValueError as exc:
+        raise UsageError(f"--shutdown-grace: {exc}") from None
+    config = _load(args)
+    _print_warnings(config.warnings)
+    return run_daemon(config, grace, on_config=lambda new: _current_redactor.__setitem__(0, new.redactor))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -52,6 +77,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if args.json:
             print(dumps({"valid": False, "jobs": [], "problems": [p.render() for p in exc.problems]}))
         return 2
+    _current_redactor[0] = config.redactor
     _print_warnings(config.warnings)
     now = SystemClock().now()
     rows = job_rows(config, now)
@@ -224,6 +250,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {
+    "run": cmd_run,
     "validate": cmd_validate,
     "check": cmd_check,
     "checklist": cmd_checklist,
@@ -237,4 +264,4 @@ def dispatch(args: argparse.Namespace) -> int:
     return _COMMANDS[args.command](args)
 
 
-__all__ = ["dispatch"]
+__all__ = ["configure_logging", "dispatch", "redact"]

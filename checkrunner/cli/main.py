@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -38,12 +39,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--log-level",
-        default="warning",
+        default=None,
         choices=["debug", "info", "warning", "error"],
-        help="log level of one-shot commands (default: warning)",
+        help="log level (default: info for run, warning for the other commands)",
+    )
+    parser.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="log line format: text, or JSON lines for containers (default: text)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+
+    p = sub.add_parser("run", help="the daemon: schedule everything, reload on change, stop on SIGTERM")
+    p.add_argument(
+        "--shutdown-grace",
+        default="30s",
+        help="on SIGTERM, how long running checks may finish (default 30s)",
+    )
 
     p = sub.add_parser("validate", help="check the file and print the schedule with the next fire times")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -76,26 +90,51 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    level = args.log_level or ("info" if args.command == "run" else "warning")
+    commands.configure_logging(level, args.log_format == "json")
     failure_code = 3 if args.command in NAGIOS_STYLE else 2
     try:
-        return commands.dispatch(args)
+        code = commands.dispatch(args)
+        # A reader that went away (`| head`) shows here, inside the handlers below, rather
+        # than as "Exception ignored" when the interpreter flushes stdout at exit.
+        sys.stdout.flush()
+        return code
     except ConfigError as exc:
         for problem in exc.problems:
-            print(problem.render(), file=sys.stderr)
+            _error(problem.render())
+        return failure_code
+    except BrokenPipeError:  # before Exception: it is one
+        _silence_stdout()
         return failure_code
     except CheckrunnerError as exc:
-        print(f"checkrunner: {exc}", file=sys.stderr)
+        _error(f"checkrunner: {exc}")
+        return failure_code
+    except Exception as exc:  # a bug: still one line (the traceback goes to the debug log)
+        logging.getLogger("checkrunner.cli").debug("internal error", exc_info=True)
+        _error(
+            f"checkrunner: internal error: {type(exc).__name__}: {exc} "
+            "(run with --log-level debug for details, and please report it)"
+        )
         return failure_code
     except KeyboardInterrupt:
-        print("checkrunner: interrupted", file=sys.stderr)
+        _error("checkrunner: interrupted")
         return 130
-    except BrokenPipeError:
-        return failure_code
+
+
+def _error(text: str) -> None:
+    """One line on stderr, secrets masked: messages of libraries may quote a URL or a value."""
+    print(commands.redact(" ".join(text.split())), file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that nothing more is written to the closed pipe."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a replaced stream (tests): nothing to do
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

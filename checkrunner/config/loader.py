@@ -209,7 +209,7 @@ def load_config(
     problems += check_references(source, document, checks, (raw_checks or {}).keys())
 
     for channel in document.channels.values():
-        redactor.add_url_credentials(channel.url)
+        redactor.add_url_credentials(channel.url, path_tokens=True)
     redactor.add(document.server.token)
     database_url = env.get(DATABASE_ENV) or document.database
     redactor.add_url_credentials(database_url)

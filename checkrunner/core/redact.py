@@ -30,9 +30,9 @@ class Redactor:
             self._secrets.add(secret)
             self._pattern = None
 
-    def add_url_credentials(self, url: str) -> None:
-        """Register the userinfo, query values and path tokens of a URL as secrets."""
-        for part in url_secret_parts(url):
+    def add_url_credentials(self, url: str, *, path_tokens: bool = False) -> None:
+        """Register the credentials of a URL as secrets (see :func:`url_secret_parts`)."""
+        for part in url_secret_parts(url, path_tokens=path_tokens):
             self.add(part)
 
     def __contains__(self, text: str) -> bool:
@@ -48,10 +48,11 @@ class Redactor:
         return self._pattern.sub(MASK, text)
 
 
-def url_secret_parts(url: str) -> list[str]:
+def url_secret_parts(url: str, *, path_tokens: bool = False) -> list[str]:
     """The parts of a URL that carry credentials: the password, query values whose name looks
-    secret (token, key, …) or whose value looks like a token, and, for Apprise-style
-    non-HTTP URLs, host/path segments that look like tokens (``slack://T000/B000/XXXX``).
+    secret (token, key, …) or whose value looks like a token, and, with ``path_tokens`` (for
+    Apprise channel URLs, not database URLs), host/path segments of non-HTTP URLs that look
+    like tokens (``slack://T000/B000/XXXX``).
 
     Plain words are left alone on purpose: the redactor masks by substring everywhere, so
     registering ``format=markdown`` or a user name would wreck unrelated text.
@@ -67,7 +68,7 @@ def url_secret_parts(url: str) -> list[str]:
     for name, value in parse_qsl(parts.query, keep_blank_values=False):
         if SECRET_FIELD.search(name) or _looks_like_token(value):
             found.append(value)
-    if parts.scheme not in ("http", "https", ""):
+    if path_tokens and parts.scheme not in ("http", "https", ""):
         segments = [parts.netloc.rpartition("@")[2], *parts.path.split("/")]
         found.extend(s for s in segments if _looks_like_token(s))
     return found

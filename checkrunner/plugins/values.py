@@ -14,15 +14,17 @@ user-facing message when the value cannot be found: that becomes ``unknown``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from jsonpath_ng import JSONPath
 from jsonpath_ng.exceptions import JsonPathParserError
-from jsonpath_ng.ext import parse as _parse_jsonpath
+from jsonpath_ng.ext.parser import ExtendedJsonPathParser
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
@@ -31,12 +33,19 @@ from checkrunner.core.errors import CheckFailed
 ValueKind = Literal["jsonpath", "regex", "perfdata"]
 
 
+#: jsonpath-ng builds its LALR tables when a parser is created (~60 ms): build one, reuse it.
+_PARSER = ExtendedJsonPathParser()
+_PARSER_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=4096)
 def compile_jsonpath(expr: str) -> JSONPath:
     """Compile a JSONPath; raises ValueError (a config error) when it does not parse."""
     if not isinstance(expr, str) or not expr.strip().startswith("$"):
         raise ValueError(f"a JSONPath starts with '$', got {expr!r}")
     try:
-        return _parse_jsonpath(expr.strip())
+        with _PARSER_LOCK:
+            return _PARSER.parse(expr.strip())
     except (JsonPathParserError, Exception) as exc:  # jsonpath-ng raises several types
         raise ValueError(f"invalid JSONPath {expr!r}: {exc}") from None
 

@@ -18,7 +18,7 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
@@ -93,7 +93,7 @@ class Store:
         (empty when the schema is at head). Concurrent upgraders wait for each other."""
         with self._transaction(write=True, doing="cannot migrate database") as conn:
             if self.dialect == "postgresql":
-                pass
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             current = migrate.current_revision(conn)
             if current is not None and not migrate.is_known(current):
                 raise StoreError(
@@ -167,10 +167,11 @@ class Store:
 
     # -- state (opaque to the store) ----------------------------------------------------------
 
-    def load_states(self) -> dict[str, StoredState]:
-        """Every stored check state, by check name."""
+    def load_states(self, checks: Iterable[str] | None = None) -> dict[str, StoredState]:
+        """Stored check states by check name: all of them, or those of ``checks`` that exist."""
+        wanted = None if checks is None else set(checks)
         with self._transaction(write=False) as conn:
-            return state.load_states(conn)
+            return state.load_states(conn, wanted)
 
     def save_states(self, states: Sequence[StoredState]) -> None:
         """Insert or update ``states`` in one transaction. ``memo`` is only written for rows

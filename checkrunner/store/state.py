@@ -5,7 +5,7 @@ documents the public contract) and returns domain types, never rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +18,12 @@ from checkrunner.store.records import StoredState
 from checkrunner.store.tables import PING_KINDS, check_state, pings, settings
 
 
-def load_states(conn: Connection) -> dict[str, StoredState]:
+def load_states(conn: Connection, checks: Collection[str] | None = None) -> dict[str, StoredState]:
+    query = select(check_state)
+    if checks is not None:
+        query = query.where(check_state.c.check.in_(list(checks)))
     states: dict[str, StoredState] = {}
-    for row in conn.execute(select(check_state)):
+    for row in conn.execute(query):
         states[row.check] = StoredState(
             check=row.check,
             status=Status(row.status),

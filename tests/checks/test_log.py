@@ -115,14 +115,14 @@ def test_from_is_read_under_its_yaml_name_and_its_python_name(key: str) -> None:
 # --- reading ------------------------------------------------------------------------------
 
 
-async def test_the_first_run_remembers_the_end(log: Path) -> None:
+async def test_the_first_run_remembers_the_end_and_counts_zero_matches(log: Path) -> None:
     tail = Tail(log.parent)
     observation = await tail.run()
     inode, size = inode_and_size(log)
     assert (observation.status, observation.summary, observation.value) == (
         Status.OK,
         f"watching from byte {size}",
-        None,
+        0.0,
     )
     assert observation.memo == {"inode": inode, "offset": size, "size": size}
 

@@ -1,6 +1,6 @@
 """Fixtures of the demo tests.
 
-``demo_proc`` (module scope) runs ``python -m demo serve`` on free ports with a fresh data
+``demo_proc`` (one per test session) runs ``python -m demo serve`` on free ports with a fresh data
 folder and a ping recorder standing in for checkrunner's heartbeat endpoint; its teardown
 sends SIGTERM and asserts a clean exit 0. The autouse ``all_ok`` fixture puts every check back
 to ``ok`` after each test that used the process.
@@ -15,7 +15,7 @@ import pytest
 from tests.demo.support import DemoProc, recorder, start_demo, stop_demo
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_proc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProc]:
     data = tmp_path_factory.mktemp("demo") / "demo-data"
     ping = recorder()

@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -167,9 +166,11 @@ def start_demo(data: Path, env: dict[str, str] | None = None, *extra: str) -> St
         if match := re.search(r"http://127\.0\.0\.1:(\d+) and https://127\.0\.0\.1:(\d+)", line):
             output = [line]
             # Drain the rest in the background: a full pipe would block the demo's prints.
-            drain = threading.Thread(target=lambda: output.extend(proc.stdout or ()), daemon=True)
+            drain = threading.Thread(target=output.extend, args=(proc.stdout,), daemon=True)
             drain.start()
-            return Started(proc, f"http://127.0.0.1:{match[1]}", int(match[2]), time.monotonic() - began, output, drain)
+            return Started(
+                proc, f"http://127.0.0.1:{match[1]}", int(match[2]), time.monotonic() - began, output, drain
+            )
         if proc.poll() is not None or (ready and not line):
             break
     proc.kill()

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from checkrunner.core.status import Status
-from demo.catalog import MODES, TARGETS, Unsupported, check_mode, http_fault, supported_modes
+from demo.catalog import MODES, TARGETS, Mode, Unsupported, check_mode, http_fault, supported_modes
 from tests.demo.support import REPO, TZ, example, render, verdict
 
 BASE = "http://127.0.0.1:8099"
@@ -65,7 +65,11 @@ def test_each_check_reaches_exactly_the_modes_its_thresholds_allow(check: str, m
     ("check", "mode", "message"),
     [
         ("disk", "warning", "disk cannot be warning under the example thresholds: check_disk reads"),
-        ("handoff", "warning", "handoff cannot be warning under the example thresholds (modes: ok, critical, unknown)"),
+        (
+            "handoff",
+            "warning",
+            "handoff cannot be warning under the example thresholds (modes: ok, critical, unknown)",
+        ),
         ("api-latency", "broken", "unknown mode 'broken' (ok, warning, critical, unknown)"),
     ],
     ids=["host-check", "no-warn-threshold", "unknown-mode"],
@@ -85,9 +89,11 @@ BENT = [
 ]
 
 
-@pytest.mark.parametrize("hour", [3, 8, 10, 15, 23], ids=["night", "rising", "peak", "afternoon", "late"])
+@pytest.mark.parametrize("hour", [3, 8, 15], ids=["night", "rising", "afternoon"])
 @pytest.mark.parametrize(("check", "mode"), BENT, ids=[f"{c}-{m}" for c, m in BENT])
-def test_a_bent_value_lands_in_its_modes_band_under_the_example_thresholds(check: str, mode: str, hour: int) -> None:
+def test_a_bent_value_lands_in_its_modes_band_under_the_example_thresholds(
+    check: str, mode: str, hour: int
+) -> None:
     fault = http_fault(TARGETS[check], check_mode(TARGETS[check], mode), hour)
     if fault.status != 200 or fault.delay:
         assert (fault.status >= 500) == (mode == "critical")  # a 503 fails `expect`; a delay breaches latency
@@ -99,7 +105,7 @@ def test_a_bent_value_lands_in_its_modes_band_under_the_example_thresholds(check
 
 
 @pytest.mark.parametrize("mode", MODES, ids=MODES)
-def test_unknown_is_an_html_page_and_ok_bends_nothing(mode: str) -> None:
+def test_unknown_is_an_html_page_and_ok_bends_nothing(mode: Mode) -> None:
     fault = http_fault(TARGETS["api-latency"], mode, 12)
     assert fault.html is (mode == "unknown")
     assert (not fault.overrides and not fault.delay and fault.status == 200) is (mode in ("ok", "unknown"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import statistics
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_the_morning_is_busier_than_the_night() -> None:
 def test_the_days_share_of_traffic_grows_from_zero_to_one() -> None:
     shares = [day_done(h / 4) for h in range(96)]
     assert shares[0] == 0.0
-    assert all(a < b for a, b in zip(shares, shares[1:], strict=False))
+    assert all(a < b for a, b in pairwise(shares))
     assert day_done(23.999) == pytest.approx(1.0, abs=1e-3)
     assert day_done(12.0) < 0.5 < day_done(14.0)  # the morning peak carries much of the day
 

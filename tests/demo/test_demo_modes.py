@@ -31,7 +31,6 @@ from checkrunner.runner.check import run_check
 from demo.catalog import TARGETS, supported_modes
 from tests.demo.support import REPO, TZ, DemoProc, example, get, render, verdict
 
-
 # jsonpath-ng builds its parser tables on every parse (~60 ms): parse each expression once.
 _jsonpath = cache(compile_jsonpath)
 _value_spec = cache(ValueSpec.parse)
@@ -120,7 +119,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("check", "mode"), CASES, ids=[f"{c}-{m}" for c, m in CASES])
-def test_setting_a_mode_gives_the_example_check_that_status(demo_proc: DemoProc, check: str, mode: str) -> None:
+def test_setting_a_mode_gives_the_example_check_that_status(
+    demo_proc: DemoProc, check: str, mode: str
+) -> None:
     log = demo_proc.data / "app.log"
     offset = log.stat().st_size
     answer = demo_proc.set(check, mode)
@@ -165,7 +166,7 @@ def test_the_heartbeat_modes_ping_checkrunner(demo_proc: DemoProc, mode: str, pa
 
 
 # Through checkrunner's own config loader, runner and plugins: the demo and the product agree.
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def product(demo_proc: DemoProc) -> Config:
     env = {**os.environ, "API_BASE": demo_proc.base, "APP_DB_URL": f"sqlite:///{demo_proc.data / 'app.db'}"}
     return load_config(REPO / "schedules.yaml", env)
@@ -176,7 +177,9 @@ PRODUCT = [("api-latency", "critical"), ("api-health", "unknown"), ("delivery", 
 
 
 @pytest.mark.parametrize(("check", "mode"), PRODUCT, ids=[f"{c}-{m}" for c, m in PRODUCT])
-async def test_checkrunner_itself_sees_the_mode(demo_proc: DemoProc, product: Config, check: str, mode: str) -> None:
+async def test_checkrunner_itself_sees_the_mode(
+    demo_proc: DemoProc, product: Config, check: str, mode: str
+) -> None:
     spec = product.checks[check]
     if check == "cert":  # the example's fixed port 8443 and relative CA, moved to this demo
         options = {"port": demo_proc.tls_port, "ca_file": str(demo_proc.data / "ca.pem")}

@@ -28,7 +28,12 @@ def test_the_demo_starts_in_under_a_second_on_a_fresh_data_folder(tmp_path: Path
         running.stop()
     assert took < 1.0
     assert status == 200 and json.loads(body)["status"] == "healthy"
-    assert {p.name for p in (tmp_path / "demo-data").iterdir()} >= {"app.log", "app.db", "ca.pem", "ca-key.pem"}
+    assert {p.name for p in (tmp_path / "demo-data").iterdir()} >= {
+        "app.log",
+        "app.db",
+        "ca.pem",
+        "ca-key.pem",
+    }
 
 
 def test_the_demo_process_is_ready_quickly(demo_proc: DemoProc) -> None:
@@ -78,7 +83,11 @@ def test_database_optimize_really_vacuums_the_app_database(demo_proc: DemoProc) 
 def test_the_mode_list_names_every_example_check_with_its_reachable_modes(demo_proc: DemoProc) -> None:
     view = json.loads(get(demo_proc.base + "/_demo/mode")[2])
     assert set(view["modes"]) == set(TARGETS)
-    assert view["checks"]["handoff"] == {"mode": "ok", "modes": ["ok", "critical", "unknown"], "effect": "normal"}
+    assert view["checks"]["handoff"] == {
+        "mode": "ok",
+        "modes": ["ok", "critical", "unknown"],
+        "effect": "normal",
+    }
 
 
 def test_setting_all_reports_what_it_changed_and_what_it_skipped(demo_proc: DemoProc) -> None:
@@ -93,7 +102,10 @@ def test_setting_all_reports_what_it_changed_and_what_it_skipped(demo_proc: Demo
     [
         (b"not json", 'send JSON: {"check": "api-latency", "mode": "critical"}'),
         (b'{"check": "api-latency"}', 'send JSON: {"check": "api-latency", "mode": "critical"}'),
-        (b'{"check": "nope", "mode": "ok"}', "unknown check 'nope': GET /_demo/mode lists the example checks"),
+        (
+            b'{"check": "nope", "mode": "ok"}',
+            "unknown check 'nope': GET /_demo/mode lists the example checks",
+        ),
         (b'{"check": "disk", "mode": "critical"}', "disk cannot be critical under the example thresholds"),
     ],
     ids=["not-json", "no-mode", "unknown-check", "unreachable-mode"],
@@ -126,13 +138,16 @@ def test_a_sink_keeps_a_text_body_as_text(demo_proc: DemoProc) -> None:
 
 
 def test_apprise_delivers_to_a_sink_as_the_example_channels_do(demo_proc: DemoProc) -> None:
+    port = demo_proc.base.rsplit(":", 1)[1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # apprise imports imghdr, deprecated in 3.11
         import apprise
 
-    notifier = apprise.Apprise()
-    port = demo_proc.base.rsplit(":", 1)[1]
-    assert notifier.add(f"json://127.0.0.1:{port}/_demo/sink/slack")
-    assert notifier.notify(title="api-latency is critical", body="value 1500 breaches crit: > 1000")
+        notifier = apprise.Apprise()
+        assert notifier.add(f"json://127.0.0.1:{port}/_demo/sink/slack")
+        assert notifier.notify(title="api-latency is critical", body="value 1500 breaches crit: > 1000")
     message = _sink(demo_proc, "slack")[0]["body"]
-    assert (message["title"], message["message"]) == ("api-latency is critical", "value 1500 breaches crit: > 1000")
+    assert (message["title"], message["message"]) == (
+        "api-latency is critical",
+        "value 1500 breaches crit: > 1000",
+    )

@@ -35,7 +35,9 @@ def test_latency_turns_hard_after_five_minutes_with_irregular_gaps() -> None:
 
 
 def test_for_breaks_when_an_ok_result_interrupts_the_streak() -> None:
-    turns = run([(W, 0), (W, 200), (OK, 250), (W, 260), (W, 500), (W, 561)], Policy(for_=timedelta(minutes=5)))
+    turns = run(
+        [(W, 0), (W, 200), (OK, 250), (W, 260), (W, 500), (W, 561)], Policy(for_=timedelta(minutes=5))
+    )
     assert turns == [(561, W)]
 
 

@@ -1,10 +1,12 @@
-"""Helpers for the store tests: building check results tersely, a SQLite-only store."""
+"""Helpers for the store tests: terse check results, a SQLite-only store, racing threads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -13,6 +15,9 @@ from checkrunner.core.status import Status
 from checkrunner.store import Store
 
 MakeResult = Callable[..., CheckResult]
+T = TypeVar("T")
+#: Seconds a group of racing tasks may take before the test fails.
+RACE_TIMEOUT_S = 30.0
 
 
 @pytest.fixture
@@ -42,3 +47,40 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
     second backend would add time and no coverage."""
     with Store.open(sqlite_url) as opened:
         yield opened
+
+
+RunConcurrently = Callable[[Sequence[Callable[[], T]]], list[T]]
+
+
+@pytest.fixture
+def run_concurrently() -> RunConcurrently[Any]:
+    """``run_concurrently(tasks)``: each task in its own daemon thread, all released at once by
+    a barrier; their return values in task order. The first exception of a task is re-raised,
+    and a task still running after RACE_TIMEOUT_S fails the test (daemon threads: a hung one
+    cannot keep pytest from exiting)."""
+
+    def run(tasks: Sequence[Callable[[], T]]) -> list[T]:
+        barrier = threading.Barrier(len(tasks), timeout=RACE_TIMEOUT_S)
+        returned: dict[int, T] = {}
+        errors: list[BaseException] = []
+
+        def body(index: int, task: Callable[[], T]) -> None:
+            try:
+                barrier.wait()
+                returned[index] = task()
+            except BaseException as exc:  # handed to the test thread below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=body, args=(i, task), daemon=True) for i, task in enumerate(tasks)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + RACE_TIMEOUT_S
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread in threads):
+            pytest.fail(f"a concurrent task was still running after {RACE_TIMEOUT_S} s")
+        if errors:
+            raise errors[0]
+        return [returned[i] for i in range(len(tasks))]
+
+    return run

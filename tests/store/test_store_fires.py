@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from checkrunner.core.errors import StoreError
 from checkrunner.store import Store
+
+Fire = tuple[str, datetime]
+RunConcurrently = Callable[[Sequence[Callable[[], list[Fire]]]], list[list[Fire]]]
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 SAO_PAULO = timezone(timedelta(hours=-3))
@@ -42,32 +45,22 @@ def test_claiming_nothing_returns_nothing(store: Store) -> None:
     assert store.claim_fires([], "a", T0) == []
 
 
-def test_two_stores_racing_from_two_threads_claim_each_fire_exactly_once(db_url: str) -> None:
-    fires = [(f"monitor:m{i % 3}", T0 + timedelta(minutes=i)) for i in range(60)]
-    batches = [fires[i : i + 6] for i in range(0, len(fires), 6)]
+def test_two_stores_racing_from_two_threads_claim_each_fire_exactly_once(
+    db_url: str, run_concurrently: RunConcurrently
+) -> None:
+    fires = [(f"monitor:m{i % 3}", T0 + timedelta(minutes=i)) for i in range(120)]
+    batches = [fires[i : i + 4] for i in range(0, len(fires), 4)]
+
+    def claim_all(store: Store, name: str, order: list[list[Fire]]) -> list[Fire]:
+        return [fire for batch in order for fire in store.claim_fires(batch, name, T0)]
+
     with Store.open(db_url) as one, Store.open(db_url) as two:
-        barrier = threading.Barrier(2, timeout=10)
-        claimed: dict[str, list[tuple[str, datetime]]] = {"one": [], "two": []}
-
-        def claim(name: str, store: Store, order: list[list[tuple[str, datetime]]]) -> None:
-            barrier.wait()
-            for batch in order:
-                claimed[name].extend(store.claim_fires(batch, name, T0))
-
         # Opposite orders make the two daemons collide in the middle of the list.
-        threads = [
-            threading.Thread(target=claim, args=("one", one, batches)),
-            threading.Thread(target=claim, args=("two", two, batches[::-1])),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert not any(thread.is_alive() for thread in threads)
+        by_one, by_two = run_concurrently(
+            [lambda: claim_all(one, "one", batches), lambda: claim_all(two, "two", batches[::-1])]
+        )
 
-    everything = claimed["one"] + claimed["two"]
-    assert sorted(everything) == sorted(fires)  # every fire claimed, none twice
-    assert len(set(everything)) == len(fires)
+    assert sorted(by_one + by_two) == sorted(fires)  # every fire claimed, none twice
 
 
 def test_recorded_fires_count_as_taken_and_keep_existing_records(store: Store) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -46,27 +46,17 @@ def test_a_database_at_head_opens_again_and_keeps_its_data(db_url: str) -> None:
         assert again.ping_state("backup").last_ping == T0
 
 
-def test_daemons_opening_a_fresh_database_at_once_migrate_it_once(db_url: str) -> None:
+def test_daemons_opening_a_fresh_database_at_once_migrate_it_once(
+    db_url: str, run_concurrently: Callable[[Sequence[Callable[[], list[str]]]], list[list[str]]]
+) -> None:
     starters = 4
-    barrier = threading.Barrier(starters, timeout=10)
-    outcomes: list[object] = []
 
-    def start() -> None:
-        barrier.wait()
-        try:
-            with Store.open(db_url, migrate=False) as store:
-                outcomes.append(store.upgrade())
-        except Exception as exc:  # collected: a thread's exception would otherwise vanish
-            outcomes.append(exc)
+    def start() -> list[str]:
+        with Store.open(db_url, migrate=False) as store:
+            return store.upgrade()
 
-    threads = [threading.Thread(target=start) for _ in range(starters)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    assert [outcome for outcome in outcomes if not isinstance(outcome, list)] == []
-    assert sorted(outcomes, key=str) == [[], [], [], ["0001"]]
+    outcomes = run_concurrently([start] * starters)
+    assert (outcomes.count(["0001"]), outcomes.count([])) == (1, starters - 1)
 
 
 def test_the_migrations_build_exactly_the_schema_of_the_tables_module(store: Store, db_url: str) -> None:
@@ -112,11 +102,11 @@ def test_the_parent_folder_of_a_sqlite_file_is_created(tmp_path: Path) -> None:
     assert path.is_file()
 
 
-def test_an_in_memory_sqlite_database_works_across_threads() -> None:
+def test_an_in_memory_sqlite_database_works_across_threads(
+    run_concurrently: Callable[[Sequence[Callable[[], None]]], list[None]],
+) -> None:
     with Store.open("sqlite://") as store:
-        worker = threading.Thread(target=store.record_ping, args=("job", "success", T0))
-        worker.start()
-        worker.join(timeout=10)
+        run_concurrently([partial(store.record_ping, "job", "success", T0)])
         assert store.ping_state("job").last_ping == T0
 
 

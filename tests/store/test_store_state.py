@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -11,6 +12,8 @@ from checkrunner.core.clock import ManualClock
 from checkrunner.core.status import Status
 from checkrunner.plugins.contract import PingState
 from checkrunner.store import Store, StoredState
+
+RunConcurrently = Callable[[Sequence[Callable[[], str]]], list[str]]
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -25,6 +28,13 @@ def test_states_are_inserted_then_updated_in_place(store: Store) -> None:
     changed = StoredState("api", Status.WARNING, since=later, updated_at=later, data={"count": 2})
     store.save_states([changed])
     assert store.load_states() == {"api": changed, "db": other}
+
+
+def test_states_can_be_loaded_for_some_checks_only(store: Store) -> None:
+    states = [StoredState(name, Status.OK, since=T0, updated_at=T0) for name in ("a", "b", "c")]
+    store.save_states(states)
+    assert store.load_states(["c", "a", "missing"]) == {"a": states[0], "c": states[2]}
+    assert store.load_states([]) == {}
 
 
 def test_saving_no_states_is_a_no_op(store: Store) -> None:
@@ -118,28 +128,21 @@ def test_a_setting_is_created_once_and_then_read(store: Store) -> None:
     assert calls == ["called"]
 
 
-def test_racing_creators_on_two_stores_all_get_the_first_value(db_url: str) -> None:
-    threads_per_store = 4
+def test_racing_creators_on_two_stores_all_get_the_first_value(
+    db_url: str, run_concurrently: RunConcurrently
+) -> None:
     with Store.open(db_url) as one, Store.open(db_url) as two:
-        barrier = threading.Barrier(threads_per_store * 2, timeout=10)
-        got: list[str] = []
-        lock = threading.Lock()
-
-        def create(store: Store, n: int) -> None:
-            barrier.wait()
-            value = store.get_or_create_setting("heartbeat", lambda: f"candidate-{n}")
-            with lock:
-                got.append(value)
-
-        threads = [
-            threading.Thread(target=create, args=(store, n))
-            for n, store in enumerate([one, two] * threads_per_store)
+        tasks = [
+            partial(store.get_or_create_setting, "heartbeat", partial(str, f"candidate-{n}"))
+            for n, store in enumerate([one, two] * 4)
         ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=20)
-        assert not any(thread.is_alive() for thread in threads)
-        assert len(got) == threads_per_store * 2
+        got = run_concurrently(tasks)
         assert len(set(got)) == 1
-        assert got[0] == one.get_or_create_setting("heartbeat", lambda: "never used")
+        assert got[0].startswith("candidate-")
+        assert one.get_or_create_setting("heartbeat", lambda: "never used") == got[0]
+
+
+def test_a_memo_json_cannot_hold_is_refused_and_nothing_is_written(sqlite_store: Store) -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        sqlite_store.set_memo("log", {"handle": object()})
+    assert sqlite_store.load_states() == {}

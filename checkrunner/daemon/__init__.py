@@ -1,0 +1,1 @@
+"""The long-running service: timer -> claims -> engine, reload, shutdown."""

@@ -1,0 +1,154 @@
+"""From fires to runs, with every fire accounted for.
+
+The timer hands over all fires due at one wake-up; they are claimed in ONE store call
+(``INSERT … ON CONFLICT DO NOTHING RETURNING``), so that several daemons on one PostgreSQL
+database never run a fire twice and share the work. A claimed fire whose job is still running
+is recorded as ``skipped`` (overlap); several fires of one job in a batch (the loop was held
+up) run once, the older ones recorded as ``skipped``. Every run ends with its fire marked
+``ran``. Start lateness (start - scheduled time) is logged and kept for metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from datetime import datetime
+
+from checkrunner.core.clock import Clock
+from checkrunner.daemon.jobs import JobDef
+from checkrunner.engine import Engine
+from checkrunner.scheduling.timer import Fire
+from checkrunner.store import Store
+
+log = logging.getLogger("checkrunner.daemon")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        clock: Clock,
+        instance: str,
+        *,
+        claim_jitter: float = 0.0,
+        concurrency: int = 500,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.clock = clock
+        self.instance = instance
+        self.jobs: Mapping[str, JobDef] = {}
+        #: With several daemons on one database, a random pause before claiming spreads the
+        #: work between them (the fastest claimer would otherwise take every fire).
+        self.claim_jitter = claim_jitter
+        self._limit = asyncio.Semaphore(concurrency)
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self._claims: set[asyncio.Task[None]] = set()
+        self.lateness: list[float] = []
+        self.counts: dict[str, int] = {"ran": 0, "skipped": 0, "missed": 0, "lost": 0}
+
+    # -- called by the timer, on the event loop ------------------------------------------
+    def on_fires(self, batch: list[Fire]) -> None:
+        task = asyncio.create_task(self._claim_and_start(batch))
+        self._claims.add(task)
+        task.add_done_callback(self._claims.discard)
+
+    async def _claim_and_start(self, batch: list[Fire]) -> None:
+        if self.claim_jitter:
+            await asyncio.sleep(random.uniform(0, self.claim_jitter))
+        latest: dict[str, datetime] = {}
+        for job_id, at in batch:
+            if job_id in self.jobs and (job_id not in latest or at > latest[job_id]):
+                latest[job_id] = at
+        try:
+            claimed = await asyncio.to_thread(self.store.claim_fires, batch, self.instance, self.clock.now())
+        except Exception as exc:
+            self.counts["lost"] += len(batch)
+            log.error("claim failed fires=%d error=%s", len(batch), exc)
+            return
+        skipped: list[Fire] = []
+        for job_id, at in claimed:
+            job = self.jobs.get(job_id)
+            if job is None:  # removed by a reload meanwhile
+                skipped.append((job_id, at))
+                continue
+            if at != latest.get(job_id) or self._busy(job_id):
+                skipped.append((job_id, at))
+                continue
+            self._start(job, at)
+        if skipped:
+            self.counts["skipped"] += len(skipped)
+            for job_id, at in skipped:
+                log.warning(
+                    "skipped job=%s scheduled=%s reason=%s",
+                    job_id,
+                    at.isoformat(),
+                    "still running" if self._busy(job_id) else "coalesced",
+                )
+            await asyncio.to_thread(self._finish_many, skipped, "skipped")
+
+    def _busy(self, job_id: str) -> bool:
+        task = self.running.get(job_id)
+        return task is not None and not task.done()
+
+    def _start(self, job: JobDef, scheduled_at: datetime) -> None:
+        task = asyncio.create_task(self._run(job, scheduled_at), name=f"{job.id}@{scheduled_at.isoformat()}")
+        self.running[job.id] = task
+
+    def start_claimed(self, job: JobDef, scheduled_at: datetime) -> None:
+        """Run a fire this instance has already claimed (catch-up after downtime)."""
+        if not self._busy(job.id):
+            self._start(job, scheduled_at)
+
+    async def _run(self, job: JobDef, scheduled_at: datetime) -> None:
+        started = self.clock.now()
+        lateness = (started - scheduled_at).total_seconds()
+        self.lateness.append(lateness)
+        if len(self.lateness) > 100_000:
+            del self.lateness[:50_000]
+        run_id: int | None = None
+        try:
+            async with self._limit:
+                if job.kind == "checklist":
+                    run = await self.engine.run_checklist(job.name, scheduled_at)
+                    run_id = run.run_id
+                else:
+                    await self.engine.run_checks(job.checks, job=job.id)
+        except asyncio.CancelledError:
+            log.warning("cancelled job=%s scheduled=%s", job.id, scheduled_at.isoformat())
+            raise
+        except Exception as exc:  # a store outage must not kill the daemon
+            log.error("run failed job=%s scheduled=%s error=%s", job.id, scheduled_at.isoformat(), exc)
+        self.counts["ran"] += 1
+        log.debug(
+            "fire job=%s scheduled=%s lateness_ms=%.1f", job.id, scheduled_at.isoformat(), lateness * 1000
+        )
+        try:
+            await asyncio.to_thread(
+                self.store.finish_fire, job.id, scheduled_at, "ran", self.clock.now(), run_id
+            )
+        except Exception as exc:
+            log.error("cannot record fire job=%s error=%s", job.id, exc)
+
+    def _finish_many(self, fires: list[Fire], outcome: str) -> None:
+        now = self.clock.now()
+        for job_id, at in fires:
+            self.store.finish_fire(job_id, at, outcome, now, None)
+
+    async def drain(self, grace: float) -> int:
+        """Wait for in-flight runs up to ``grace`` seconds; cancel the rest. Returns how
+        many were cancelled."""
+        if self._claims:
+            await asyncio.wait(list(self._claims), timeout=grace)
+        tasks = [task for task in self.running.values() if not task.done()]
+        if not tasks:
+            return 0
+        _done, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+        return len(pending)

@@ -1,0 +1,265 @@
+"""``checkrunner run``: the daemon's life from start to clean stop.
+
+start: open the store (create/migrate), build engine, batcher, dispatcher and timer; settle the
+fires owed from downtime; start firing; tell systemd we are ready. While running: reload on
+file change (debounced) and on SIGHUP, keeping the last good config when an edit is invalid;
+ping ``server.heartbeat_url`` every minute; watchdog keep-alives. stop (SIGTERM/SIGINT): stop
+firing, let in-flight runs finish up to ``shutdown_grace``, flush writes, exit 0. A second
+signal exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from checkrunner.config import Config, load_config
+from checkrunner.core.clock import Clock, SystemClock
+from checkrunner.core.errors import ConfigError
+from checkrunner.daemon.batcher import ResultBatcher
+from checkrunner.daemon.catchup import owed_fires
+from checkrunner.daemon.dispatcher import Dispatcher
+from checkrunner.daemon.jobs import JobDef, diff_jobs, jobs_of
+from checkrunner.daemon.systemd import Notifier
+from checkrunner.daemon.watcher import FileWatcher
+from checkrunner.engine import Engine
+from checkrunner.scheduling.timer import Timer
+from checkrunner.store import Store
+
+log = logging.getLogger("checkrunner.daemon")
+
+SELF_PING_EVERY = 60.0
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        shutdown_grace: timedelta = timedelta(seconds=30),
+        clock: Clock | None = None,
+        watch_interval: float = 0.5,
+        on_config: Callable[[Config], None] | None = None,
+    ) -> None:
+        self.config = config
+        #: Told about every config that takes effect (the CLI updates its log redactor).
+        self.on_config = on_config or (lambda new: None)
+        self.clock = clock or SystemClock()
+        self.shutdown_grace = shutdown_grace
+        self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.watch_interval = watch_interval
+        self.jobs: dict[str, JobDef] = {}
+        self._stop = asyncio.Event()
+        self._signals = 0
+        self._tasks: list[asyncio.Task[object]] = []
+        self.notifier = Notifier()
+        self.reloads = 0
+        self.rejected_reloads = 0
+        self.started_at: datetime | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def run(self) -> int:
+        config = self.config
+        store = await asyncio.to_thread(Store.open, config.database_url)
+        self.store = store
+        self.engine = Engine(config, store, self.clock)
+        self.batcher = ResultBatcher(self.engine._record)
+        self.engine.batcher = self.batcher
+        self.batcher.start()
+        jitter = 0.01 if store.dialect == "postgresql" else 0.0
+        self.dispatcher = Dispatcher(self.engine, store, self.clock, self.instance, claim_jitter=jitter)
+        self.timer = Timer(config.timezone, self.dispatcher.on_fires)
+        now = self.clock.now()
+        self.started_at = now
+        self._install_signals()
+        try:
+            self._apply_jobs(jobs_of(config), now)
+            await self._catch_up(now)
+            self.timer.start()
+            self._tasks.append(asyncio.create_task(self._watch(), name="config-watcher"))
+            self._tasks.append(asyncio.create_task(self._keepalive(), name="keepalive"))
+            self.notifier.ready()
+            log.info(
+                "started instance=%s config=%s jobs=%d checks=%d database=%s timezone=%s",
+                self.instance,
+                config.path,
+                len(self.jobs),
+                len(config.checks),
+                store.url_masked,
+                config.timezone,
+            )
+            await self._stop.wait()
+        finally:
+            await self._shutdown()
+        return 0
+
+    async def _shutdown(self) -> None:
+        self.notifier.stopping()
+        log.info(
+            "stopping: no new fires; waiting up to %ss for running checks",
+            self.shutdown_grace.total_seconds(),
+        )
+        self.timer.shutdown()
+        for task in self._tasks:
+            task.cancel()
+        cancelled = await self.dispatcher.drain(self.shutdown_grace.total_seconds())
+        await self.batcher.close()
+        await self.engine.aclose()
+        await asyncio.to_thread(self.store.close)
+        log.info("stopped cleanly (cancelled %d runs still going after the grace)", cancelled)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._on_stop_signal, signum)
+        loop.add_signal_handler(signal.SIGHUP, self._on_hup)
+
+    def _on_stop_signal(self, signum: int) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            log.warning("second %s: exiting at once", signal.Signals(signum).name)
+            logging.shutdown()
+            os._exit(1)
+        log.info("received %s", signal.Signals(signum).name)
+        self._stop.set()
+
+    def _on_hup(self) -> None:
+        log.info("received SIGHUP: reloading %s", self.config.path)
+        self._tasks.append(asyncio.create_task(self.reload()))
+
+    # -- jobs ----------------------------------------------------------------------------
+    def _apply_jobs(self, new: dict[str, JobDef], now: datetime) -> tuple[int, int]:
+        removed, changed = diff_jobs(self.jobs, new)
+        for job_id in removed:
+            self.timer.remove(job_id)
+        for job in changed:
+            self.timer.add(job.id, job.schedule, now)
+        self.jobs = new
+        self.dispatcher.jobs = new
+        return len(removed), len(changed)
+
+    async def _catch_up(self, now: datetime) -> None:
+        tz = self.config.timezone
+        missed_total = 0
+        for job in self.jobs.values():
+            last = await asyncio.to_thread(self.store.last_fire, job.id)
+            owed = owed_fires(job, last, now, tz)
+            if owed.missed or owed.coalesced:
+                await asyncio.to_thread(
+                    self.store.record_fires,
+                    [(job.id, at) for at in owed.missed],
+                    "missed",
+                    self.instance,
+                    now,
+                )
+                await asyncio.to_thread(
+                    self.store.record_fires,
+                    [(job.id, at) for at in owed.coalesced],
+                    "skipped",
+                    self.instance,
+                    now,
+                )
+                missed_total += len(owed.missed)
+                if owed.missed:
+                    log.warning(
+                        "missed job=%s fires=%d first=%s last=%s (beyond misfire_grace %ss)",
+                        job.id,
+                        len(owed.missed),
+                        owed.missed[0].isoformat(),
+                        owed.missed[-1].isoformat(),
+                        job.misfire_grace.total_seconds(),
+                    )
+            if owed.run is not None:
+                claimed = await asyncio.to_thread(
+                    self.store.claim_fires, [(job.id, owed.run)], self.instance, now
+                )
+                if claimed:
+                    log.info(
+                        "catch-up job=%s scheduled=%s (within misfire_grace)", job.id, owed.run.isoformat()
+                    )
+                    self.dispatcher.start_claimed(job, owed.run)
+        self.dispatcher.counts["missed"] += missed_total
+
+    # -- reload --------------------------------------------------------------------------
+    async def reload(self) -> bool:
+        path = self.config.path
+        try:
+            new = await asyncio.to_thread(load_config, path)
+        except ConfigError as exc:
+            self.rejected_reloads += 1
+            for problem in exc.problems:
+                (log.error if problem.severity == "error" else log.warning)("config %s", problem.render())
+            log.error(
+                "reload rejected: %s has %d problems; keeping the last good config",
+                path,
+                sum(p.severity == "error" for p in exc.problems),
+            )
+            return False
+        if new.text == self.config.text:
+            return True
+        if new.database_url != self.config.database_url:
+            log.warning("database changed in %s: this takes effect after a restart", path)
+        for warning in new.warnings:
+            log.warning("config %s", warning.render())
+        if new.timezone != self.config.timezone:
+            self.timer.tz = new.timezone
+            self.jobs = {}  # every job is rescheduled in the new timezone
+        self.config = new
+        self.engine.config = new
+        self.on_config(new)
+        removed, changed = self._apply_jobs(jobs_of(new), self.clock.now())
+        self.reloads += 1
+        log.info("reloaded %s: %d jobs changed or added, %d removed", path, changed, removed)
+        return True
+
+    async def _watch(self) -> None:
+        watcher = FileWatcher(self.config.path, self._reload_from_watch, interval=self.watch_interval)
+        self._watcher = watcher
+        await watcher.run()
+
+    async def _reload_from_watch(self) -> None:
+        log.info("%s changed: reloading", self.config.path)
+        await self.reload()
+
+    # -- keep-alives ---------------------------------------------------------------------
+    async def _keepalive(self) -> None:
+        """Watchdog keep-alives and the self-ping, while the scheduler is healthy."""
+        interval = min(filter(None, [self.notifier.watchdog_interval, SELF_PING_EVERY]))
+        last_ping = 0.0
+        while True:
+            if self.notifier.watchdog_interval is not None:
+                self.notifier.watchdog()
+            url = self.config.document.server.heartbeat_url
+            now = self.clock.monotonic()
+            if url and now - last_ping >= SELF_PING_EVERY:
+                last_ping = now
+                await self._self_ping(url)
+            await asyncio.sleep(interval)
+
+    async def _self_ping(self, url: str) -> None:
+        redact: Callable[[str], str] = self.config.redactor
+        try:
+            response = await self.engine.http_client().get(url, timeout=10)
+            if response.status_code >= 400:
+                log.warning("self-ping %s answered %s", redact(url), response.status_code)
+        except Exception as exc:
+            log.warning("self-ping %s failed: %s", redact(url), redact(str(exc)))
+
+
+def run_daemon(
+    config: Config, shutdown_grace: timedelta, on_config: Callable[[Config], None] | None = None
+) -> int:
+    daemon = Daemon(config, shutdown_grace=shutdown_grace, on_config=on_config)
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(daemon.run())
+    return 0
