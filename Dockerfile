@@ -1,4 +1,6 @@
 # checkrunner as a container: config by mount (/config/schedules.yaml) or env, state in /data.
+# The HEALTHCHECK will probe /healthz once the web surface lands; until then the process
+# exiting is what the orchestrator sees.
 FROM python:3.11-slim
 
 RUN apt-get update \
@@ -19,4 +21,4 @@ ENV CHECKRUNNER_CONFIG=/config/schedules.yaml \
     CHECKRUNNER_DATABASE_URL=sqlite:////data/checkrunner.db \
     PYTHONUNBUFFERED=1
 ENTRYPOINT ["checkrunner"]
-CMD ["validate"]
+CMD ["run"]

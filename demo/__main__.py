@@ -135,7 +135,12 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def _run_example(args: argparse.Namespace, stop: threading.Event) -> int:
     running = _start(args)
-    command = [sys.executable, "-m", "checkrunner", "--config", args.config, "run"]
+    base = [sys.executable, "-m", "checkrunner", "--config", args.config]
+    # Something to look at right away: the daemon's first fires may be a minute off.
+    for first in (["validate"], ["checklist", "morning", "--no-notify"]):
+        print(f"demo: checkrunner {' '.join(first)}", flush=True)
+        subprocess.run([*base, *first], check=False)
+    command = [*base, "run"]
     print(f"demo: starting {' '.join(command[2:])}; in another terminal try: python -m demo set api-latency critical",
           flush=True)  # fmt: skip
     try:
