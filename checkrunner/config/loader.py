@@ -65,7 +65,7 @@ def _validate_sections(source: Source, data: dict[str, Any]) -> tuple[dict[str, 
         info = Document.model_fields[fields[key]]
         annotation = info.annotation
         # FieldInfo.annotation drops Annotated[...] validators; put them back.
-        full = Annotated[annotation, *info.metadata] if info.metadata else annotation
+        full: Any = Annotated[annotation, *info.metadata] if info.metadata else annotation
         try:
             clean[key] = TypeAdapter(full).validate_python(value)
         except ValidationError as exc:
