@@ -206,7 +206,14 @@ def load_config(
             except ValueError as exc:
                 problems.append(source.problem(("checks", check.name, "every"), str(exc)))
 
-    problems += check_references(source, document, checks, (raw_checks or {}).keys())
+    raw_channels = data.get("channels")
+    problems += check_references(
+        source,
+        document,
+        checks,
+        (raw_checks or {}).keys(),
+        raw_channels.keys() if isinstance(raw_channels, dict) else (),
+    )
 
     for channel in document.channels.values():
         redactor.add_url_credentials(channel.url, path_tokens=True)

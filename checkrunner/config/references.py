@@ -20,13 +20,20 @@ from checkrunner.scheduling.cron import CronSchedule
 
 class _Refs:
     def __init__(
-        self, source: Source, doc: Document, checks: Mapping[str, CheckSpec], raw_checks: Iterable[str]
+        self,
+        source: Source,
+        doc: Document,
+        checks: Mapping[str, CheckSpec],
+        raw_checks: Iterable[str],
+        raw_channels: Iterable[str],
     ) -> None:
         self.source = source
         self.doc = doc
         self.checks = checks
         # Names of checks that exist, even if their own definition had errors.
         self.check_names = set(raw_checks)
+        # Channels that exist, even if their own definition had errors (reported there).
+        self.channel_names = set(raw_channels) | set(doc.channels)
         self.problems: list[Problem] = []
 
     def error(self, path: Path, message: str) -> None:
@@ -42,7 +49,7 @@ class _Refs:
                 self.error((*path, index), f"unknown {what} {name!r}{hint}")
 
     def channels(self, path: Path, names: Sequence[str]) -> None:
-        self.names(path, names, set(self.doc.channels), "channel")
+        self.names(path, names, self.channel_names, "channel")
 
     def check_refs(self, path: Path, names: Sequence[str]) -> None:
         self.names(path, names, self.check_names, "check")
@@ -98,9 +105,13 @@ def _cron_warning(refs: _Refs, path: Path, schedule: CronSchedule) -> None:
 
 
 def check_references(
-    source: Source, doc: Document, checks: Mapping[str, CheckSpec], raw_check_names: Iterable[str]
+    source: Source,
+    doc: Document,
+    checks: Mapping[str, CheckSpec],
+    raw_check_names: Iterable[str],
+    raw_channel_names: Iterable[str] = (),
 ) -> list[Problem]:
-    refs = _Refs(source, doc, checks, raw_check_names)
+    refs = _Refs(source, doc, checks, raw_check_names, raw_channel_names)
     run_by: set[str] = set()
     for name, checklist in doc.checklists.items():
         refs.check_refs(("checklists", name, "steps"), checklist.steps)

@@ -138,6 +138,8 @@ def _yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
         message = (
             'quote threshold expressions: an unquoted > or | starts a YAML block scalar (write warn: "> 500")'
         )
+    elif "found character '>'" in message or "found character '|'" in message:
+        message += ' (quote threshold expressions: warn: "> 500")'
     elif "found character '\\t'" in message:
         message += " (YAML does not allow tabs for indentation)"
     return Problem(file, line, col, "(yaml)", message)

@@ -13,25 +13,35 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
 
 
+#: Longer than any schedule needs; keeps timedelta arithmetic far from its limits.
+MAX_SECONDS = 100 * 365 * 86400
+
+
 def parse_duration(value: object) -> timedelta:
     """Parse a duration; raises ValueError with a user-facing message."""
+    seconds = _seconds(value)
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"duration {value!r} is longer than 100 years")
+    return timedelta(seconds=seconds)
+
+
+def _seconds(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration like 30s, 5m or 1h, got {value!r}")
     if isinstance(value, int | float):
-        if value < 0:
+        if value < 0 or value != value:  # NaN is not a duration either
             raise ValueError(f"a duration cannot be negative, got {value!r}")
-        return timedelta(seconds=value)
+        return float(value)
     if not isinstance(value, str):
         raise ValueError(f"expected a duration like 30s, 5m or 1h, got {value!r}")
     text = value.strip().replace(" ", "")
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return timedelta(seconds=float(text))
+        return float(text)
     if not text or not _WHOLE.fullmatch(text):
         raise ValueError(
             f"invalid duration {value!r}: use a number and a unit (ms, s, m, h, d, w), e.g. 30s, 5m, 1h30m"
         )
-    seconds = sum(float(num) * _UNITS[unit] for num, unit in _PART.findall(text))
-    return timedelta(seconds=seconds)
+    return sum(float(num) * _UNITS[unit] for num, unit in _PART.findall(text))
 
 
 def format_duration(delta: timedelta) -> str:
