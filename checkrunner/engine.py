@@ -119,13 +119,10 @@ class Engine:
 
     # -- recording (one transaction for results, then states) ---------------------------
     def _record(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:
-        """Store results, memos and the stepped states; one check may appear several times
-        in a batch (a fast cadence), so states are stepped in order in memory."""
+        """Step the states of the checks in ``outcomes`` (one check may appear several times
+        in a batch, e.g. a fast cadence: stepped in time order) and write results, memos and
+        states in one transaction."""
         results = [outcome.result for outcome in outcomes]
-        self.store.add_results(results)
-        for outcome in outcomes:
-            if outcome.memo is not None:
-                self.store.set_memo(outcome.result.check, outcome.memo)
         stored = self.store.load_states(sorted({r.check for r in results}))
         current: dict[str, CheckState] = {}
         transitions: list[Transition] = []
@@ -140,19 +137,19 @@ class Engine:
             current[result.check] = state
             if transition is not None:
                 transitions.append(transition)
-        self.store.save_states(
-            [
-                StoredState(
-                    check=name,
-                    status=state.status,
-                    since=state.since,
-                    updated_at=state.last_result_at or state.since,
-                    data=state.to_data(),
-                    memo={},
-                )
-                for name, state in current.items()
-            ]
-        )
+        memos = {o.result.check: o.memo for o in outcomes if o.memo is not None}
+        states = [
+            StoredState(
+                check=name,
+                status=state.status,
+                since=state.since,
+                updated_at=state.last_result_at or state.since,
+                data=state.to_data(),
+                memo={},
+            )
+            for name, state in current.items()
+        ]
+        self.store.record_batch(results, memos, states)
         return transitions
 
     async def _persist(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:

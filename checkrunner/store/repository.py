@@ -179,6 +179,21 @@ class Store:
         with self._transaction(write=True) as conn:
             state.save_states(conn, states)
 
+    def record_batch(
+        self,
+        batch: Sequence[CheckResult],
+        memos: Mapping[str, Mapping[str, Any]],
+        states: Sequence[StoredState],
+    ) -> None:
+        """Results, plugin memos and stepped states in ONE transaction: the daemon's write
+        path (a commit per result costs 10x on SQLite, 30x on PostgreSQL)."""
+        with self._transaction(write=True) as conn:
+            results.add_results(conn, batch)
+            now = self._clock.now()
+            for check, memo in memos.items():
+                state.set_memo(conn, check, memo, now)
+            state.save_states(conn, states)
+
     def get_memo(self, check: str) -> dict[str, Any]:
         """The plugin memo of ``check`` (empty when none was stored)."""
         with self._transaction(write=False) as conn:

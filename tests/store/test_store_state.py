@@ -9,6 +9,7 @@ from functools import partial
 import pytest
 
 from checkrunner.core.clock import ManualClock
+from checkrunner.core.result import CheckResult
 from checkrunner.core.status import Status
 from checkrunner.plugins.contract import PingState
 from checkrunner.store import Store, StoredState
@@ -146,3 +147,25 @@ def test_a_memo_json_cannot_hold_is_refused_and_nothing_is_written(sqlite_store:
     with pytest.raises(TypeError, match="not JSON serializable"):
         sqlite_store.set_memo("log", {"handle": object()})
     assert sqlite_store.load_states() == {}
+
+
+def test_record_batch_writes_results_memos_and_states_in_one_go(store: Store) -> None:
+    at = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    results = [
+        CheckResult("log", Status.WARNING, at + timedelta(seconds=i), 1.0, f"r{i}", value=float(i))
+        for i in range(3)
+    ]
+    state = StoredState("log", Status.WARNING, at, at, {"soft": "warning"}, {})
+    store.record_batch(results, {"log": {"offset": 42}}, [state])
+    assert [r.summary for r in store.history("log")] == ["r2", "r1", "r0"]
+    assert store.get_memo("log") == {"offset": 42}
+    loaded = store.load_states(["log"])["log"]
+    assert (loaded.status, loaded.data, loaded.memo) == (Status.WARNING, {"soft": "warning"}, {"offset": 42})
+
+
+def test_record_batch_is_all_or_nothing(store: Store) -> None:
+    at = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    good = CheckResult("a", Status.OK, at, 1.0, "fine")
+    with pytest.raises(TypeError):
+        store.record_batch([good], {"a": {"not json": object()}}, [])
+    assert store.history("a") == []
