@@ -68,6 +68,9 @@ class Engine:
         self._http: httpx.AsyncClient | None = None
         #: Set by the daemon: results of many runs are then written in one transaction.
         self.batcher: Batcher | None = None
+        # Created on first use, on the event loop (limits.concurrency / limits.per_host).
+        self._slots: asyncio.Semaphore | None = None
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
 
     def http_client(self) -> httpx.AsyncClient:
         """The shared client, created on first use inside the running event loop."""
@@ -166,12 +169,7 @@ class Engine:
         now = self.clock.now()
         self.http_client()  # created here, on the loop, before _prepare runs in a thread
         prepared = await asyncio.to_thread(lambda: [self._prepare(spec, now) for spec in specs])
-        outcomes = await asyncio.gather(
-            *(
-                run_check(p.spec, p.ctx, baseline=p.baseline, redactor=self.config.redactor, run_id=run_id)
-                for p in prepared
-            )
-        )
+        outcomes = await asyncio.gather(*(self._limited(p, run_id) for p in prepared))
         transitions = await self._persist(outcomes)
         for outcome in outcomes:
             _log_result(outcome.result, job)
@@ -180,6 +178,33 @@ class Engine:
                 "state check=%s from=%s to=%s", transition.check, transition.previous, transition.current
             )
         return [outcome.result for outcome in outcomes]
+
+    async def _limited(self, prepared: _Prepared, run_id: int | None) -> RunOutcome:
+        """Run within the global and per-host concurrency limits. ``latency_ms`` is measured
+        inside the slot, so waiting for one is not counted as the target's latency."""
+        limits = self.config.document.limits
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(limits.concurrency)
+        host = prepared.spec.plugin.target_host(prepared.spec.options)
+        host_slots = None
+        if host is not None:
+            host_slots = self._host_slots.get(host)
+            if host_slots is None:
+                host_slots = self._host_slots[host] = asyncio.Semaphore(limits.per_host)
+        async with self._slots:
+            if host_slots is None:
+                return await self._run_prepared(prepared, run_id)
+            async with host_slots:
+                return await self._run_prepared(prepared, run_id)
+
+    async def _run_prepared(self, prepared: _Prepared, run_id: int | None) -> RunOutcome:
+        return await run_check(
+            prepared.spec,
+            prepared.ctx,
+            baseline=prepared.baseline,
+            redactor=self.config.redactor,
+            run_id=run_id,
+        )
 
     async def run_check(self, name: str) -> CheckResult:
         return (await self.run_checks([name]))[0]

@@ -239,6 +239,9 @@ class HttpCheck(CheckPlugin[HttpOptions]):
     type = "http"
     Options = HttpOptions
 
+    def target_host(self, options: HttpOptions) -> str | None:
+        return httpx.URL(options.url).host or None
+
     def describe(self, options: HttpOptions) -> str:
         url = httpx.URL(options.url)
         return f"{options.method} {url.scheme}://{url.netloc.decode('ascii')}{url.path}"

@@ -68,6 +68,9 @@ class TcpCheck(CheckPlugin[TcpOptions]):
     type = "tcp"
     Options = TcpOptions
 
+    def target_host(self, options: TcpOptions) -> str | None:
+        return options.host
+
     def describe(self, options: TcpOptions) -> str:
         return f"{'tls' if options.tls else 'tcp'}://{host_port(options.host, options.port)}"
 

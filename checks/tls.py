@@ -65,6 +65,9 @@ class TlsCheck(CheckPlugin[TlsOptions]):
     type = "tls"
     Options = TlsOptions
 
+    def target_host(self, options: TlsOptions) -> str | None:
+        return options.host
+
     def describe(self, options: TlsOptions) -> str:
         sni = f" ({options.server_name})" if options.server_name else ""
         return f"tls://{host_port(options.host, options.port)}{sni}"

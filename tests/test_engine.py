@@ -118,3 +118,43 @@ async def test_log_check_memo_survives_between_runs(tmp_path: Path, sqlite_url: 
         store.close()
     assert first.status is Status.OK and first.summary.startswith("watching from byte")
     assert (second.status, second.value) == (Status.WARNING, 2.0)
+
+
+async def test_per_host_limit_caps_concurrent_checks_against_one_host(tmp_path: Path, sqlite_url: str) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    lock = threading.Lock()
+    active = [0, 0]  # now, peak
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with lock:
+                active[0] += 1
+                active[1] = max(active[1], active[0])
+            threading.Event().wait(0.3)
+            with lock:
+                active[0] -= 1
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    checks = "".join(f'  h{i}: {{type: http, url: "{url}?n={i}", every: 1m}}\n' for i in range(6))
+    engine, store, _ = make(tmp_path, "limits: {per_host: 2}\nchecks:\n" + checks, sqlite_url)
+    try:
+        results = await engine.run_checks([f"h{i}" for i in range(6)])
+    finally:
+        await engine.aclose()
+        store.close()
+        server.shutdown()
+        server.server_close()
+    assert all(r.status is Status.OK for r in results)
+    assert active[1] == 2

@@ -272,6 +272,13 @@ class Server(Model):
         return value or None
 
 
+class Limits(Model):
+    """How much the daemon runs at once (checks, not jobs)."""
+
+    concurrency: PositiveInt = 500
+    per_host: PositiveInt = 20
+
+
 class Document(Model):
     """The whole file, with ``checks`` kept raw for the plugin-aware pass."""
 
@@ -279,6 +286,7 @@ class Document(Model):
     database: str = "sqlite:///checkrunner.db"
     vars: dict[Name, str | int | float | bool] = {}
     defaults: Defaults = Defaults()
+    limits: Limits = Limits()
     checks_dir: str | None = None
     templates_dir: str | None = None
     channels: dict[Name, Channel] = {}

@@ -34,7 +34,6 @@ class Dispatcher:
         instance: str,
         *,
         claim_jitter: float = 0.0,
-        concurrency: int = 500,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -44,7 +43,6 @@ class Dispatcher:
         #: With several daemons on one database, a random pause before claiming spreads the
         #: work between them (the fastest claimer would otherwise take every fire).
         self.claim_jitter = claim_jitter
-        self._limit = asyncio.Semaphore(concurrency)
         self.running: dict[str, asyncio.Task[None]] = {}
         self._claims: set[asyncio.Task[None]] = set()
         self.lateness: list[float] = []
@@ -111,12 +109,12 @@ class Dispatcher:
             del self.lateness[:50_000]
         run_id: int | None = None
         try:
-            async with self._limit:
-                if job.kind == "checklist":
-                    run = await self.engine.run_checklist(job.name, scheduled_at)
-                    run_id = run.run_id
-                else:
-                    await self.engine.run_checks(job.checks, job=job.id)
+            # The engine applies limits.concurrency / limits.per_host to each check.
+            if job.kind == "checklist":
+                run = await self.engine.run_checklist(job.name, scheduled_at)
+                run_id = run.run_id
+            else:
+                await self.engine.run_checks(job.checks, job=job.id)
         except asyncio.CancelledError:
             log.warning("cancelled job=%s scheduled=%s", job.id, scheduled_at.isoformat())
             raise

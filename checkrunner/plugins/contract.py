@@ -125,6 +125,11 @@ class CheckPlugin(abc.ABC, Generic[OptionsT]):
         """One line naming the target (shown by ``validate`` and on the status page)."""
         return self.type
 
+    def target_host(self, options: OptionsT) -> str | None:
+        """The remote host this check talks to, if any: the daemon limits how many checks
+        run against one host at once (``limits.per_host``)."""
+        return None
+
 
 def option_secrets(options: BaseModel) -> list[str]:
     """Secret values in an options model, recursively: fields declared with :func:`secret`,
