@@ -31,7 +31,6 @@ import asyncio
 import codecs
 import json
 import re
-import socket
 import ssl
 import time
 from collections.abc import AsyncGenerator
@@ -50,6 +49,7 @@ from checkrunner.core.result import Observation, bounded, one_line
 from checkrunner.core.sizes import format_size, parse_size
 from checkrunner.core.status import Status, worst
 from checkrunner.plugins.contract import CheckContext, CheckOptions, CheckPlugin, secret
+from checkrunner.plugins.net import known_failure
 from checkrunner.plugins.values import ValueSpec, compile_jsonpath, jsonpath_values
 
 MAX_REDIRECTS = 10
@@ -355,16 +355,8 @@ def _transport_summary(exc: httpx.TransportError) -> str:
         else:
             cause = cause.__cause__ or cause.__context__
     for cause in causes:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"TLS failure with {where}: certificate verify failed: {cause.verify_message}"
-        if isinstance(cause, ssl.SSLError):
-            return f"TLS failure with {where}: {cause.reason or cause}"
-        if isinstance(cause, socket.gaierror):
-            return f"DNS lookup failed for {url.host}"
-        if isinstance(cause, ConnectionRefusedError):
-            return f"connection refused to {where}"
-        if isinstance(cause, ConnectionResetError):
-            return f"connection reset by {where}"
+        if (known := known_failure(cause, url.host, where)) is not None:
+            return known
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"{where} broke off the response: {exc}"
     return f"request to {where} failed: {exc or type(exc).__name__}"

@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
 from checkrunner.config.types import (
     Cron,
@@ -49,7 +58,9 @@ def _weekdays(value: Any) -> list[str]:
     return days
 
 
-Weekdays = Annotated[list[str], Field(min_length=1)]
+#: Weekday names (mon … sun), at least one; numbers are refused (0 means Monday to
+#: APScheduler but Sunday to crontab).
+Weekdays = Annotated[list[str], BeforeValidator(_weekdays), Field(min_length=1)]
 
 
 class Defaults(Model):
@@ -116,16 +127,18 @@ class Checklist(Model):
     misfire_grace: Duration = timedelta(hours=1)
 
 
-class CadenceStep(Model):
-    between: str | None = None
-    every: PositiveDuration
+def _check_between(value: str) -> str:
+    parse_between(value)  # raises ValueError with the user-facing message
+    return value
 
-    @field_validator("between")
-    @classmethod
-    def _between(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_between(value)
-        return value
+
+#: "HH:MM-HH:MM", start-inclusive, end-exclusive, may cross midnight.
+Between = Annotated[str, AfterValidator(_check_between)]
+
+
+class CadenceStep(Model):
+    between: Between | None = None
+    every: PositiveDuration
 
     def bounds(self) -> tuple[time, time] | None:
         return parse_between(self.between) if self.between else None
@@ -134,13 +147,8 @@ class CadenceStep(Model):
 class Monitor(Model):
     checks: Annotated[NameList, Field(min_length=1)]
     cadence: Annotated[list[CadenceStep], Field(min_length=1)]
-    days: Annotated[list[str], Field(min_length=1)] | None = None
+    days: Weekdays | None = None
     misfire_grace: Duration | None = None
-
-    @field_validator("days", mode="before")
-    @classmethod
-    def _days(cls, value: Any) -> Any:
-        return None if value is None else _weekdays(value)
 
 
 class Match(Model):
@@ -160,20 +168,8 @@ class Match(Model):
 
 
 class TimeCondition(Model):
-    days: list[str] | None = None
-    between: str | None = None
-
-    @field_validator("days", mode="before")
-    @classmethod
-    def _days(cls, value: Any) -> Any:
-        return None if value is None else _weekdays(value)
-
-    @field_validator("between")
-    @classmethod
-    def _between(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_between(value)
-        return value
+    days: Weekdays | None = None
+    between: Between | None = None
 
 
 class Escalation(Model):

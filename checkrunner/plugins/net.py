@@ -32,9 +32,9 @@ def host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def connect_error(exc: OSError, host: str, port: int) -> str:
-    """One line naming why a connection (or its TLS handshake) failed."""
-    where = host_port(host, port)
+def known_failure(exc: BaseException, host: str, where: str) -> str | None:
+    """One line for the connection failures a check reports as such (TLS, DNS, refused,
+    reset), or None for anything else. ``where`` is how the target is named ("host:port")."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"TLS failure with {where}: certificate verify failed: {exc.verify_message}"
     if isinstance(exc, ssl.SSLError):
@@ -45,7 +45,13 @@ def connect_error(exc: OSError, host: str, port: int) -> str:
         return f"connection refused to {where}"
     if isinstance(exc, ConnectionResetError):
         return f"connection reset by {where}"
-    return f"cannot connect to {where}: {exc.strerror or exc}"
+    return None
+
+
+def connect_error(exc: OSError, host: str, port: int) -> str:
+    """One line naming why a connection (or its TLS handshake) failed."""
+    where = host_port(host, port)
+    return known_failure(exc, host, where) or f"cannot connect to {where}: {exc.strerror or exc}"
 
 
 async def open_stream(
