@@ -39,8 +39,9 @@ def _section_model(name: str) -> Any:
     return annotation
 
 
-def _validate_sections(source: Source, data: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    """Validate each top-level section (and each entry of named sections) separately."""
+def _validate_sections(source: Source, data: dict[str, Any]) -> tuple[Document, list[Problem]]:
+    """Validate each top-level section (and each entry of named sections) separately, so one
+    bad entry does not hide the others' problems; what failed falls back to its default."""
     problems: list[Problem] = []
     clean: dict[str, Any] = {}
     fields = {info.alias or name: name for name, info in Document.model_fields.items()}
@@ -70,18 +71,13 @@ def _validate_sections(source: Source, data: dict[str, Any]) -> tuple[dict[str, 
             clean[key] = TypeAdapter(full).validate_python(value)
         except ValidationError as exc:
             problems += validation_problems(exc, source, (key,), _inner_model(annotation))
+    # Checks are validated through their plugins (checks.py); the document keeps their names.
+    raw_checks = data.get("checks")
+    clean["checks"] = {name: {} for name in raw_checks} if isinstance(raw_checks, dict) else {}
     try:
-        raw_checks = data.get("checks")
-        names_only: dict[str, dict[str, Any]] = (
-            {k: {} for k in raw_checks} if isinstance(raw_checks, dict) else {}
-        )
-        clean_doc = dict(clean)
-        clean_doc["checks"] = names_only
-        document = Document.model_validate(clean_doc)
-        clean["__document__"] = document
-    except ValidationError as exc:
-        problems += validation_problems(exc, source, (), Document)
-    return clean, problems
+        return Document.model_validate(clean), problems
+    except ValidationError as exc:  # e.g. an invalid name as a key of a named section
+        return Document(), problems + validation_problems(exc, source, (), Document)
 
 
 def _inner_model(annotation: Any) -> type[BaseModel] | None:
@@ -177,9 +173,8 @@ def load_config(
             problems.append(source.problem(("checks_dir",), str(exc)))
             registry = discover(None)
 
-    clean, section_problems = _validate_sections(source, data)
+    document, section_problems = _validate_sections(source, data)
     problems += section_problems
-    document: Document = clean.get("__document__") or Document()
     defaults = document.defaults
 
     checks: dict[str, CheckSpec] = {}
