@@ -120,7 +120,9 @@ async def test_log_check_memo_survives_between_runs(tmp_path: Path, sqlite_url: 
     assert (second.status, second.value) == (Status.WARNING, 2.0)
 
 
-async def test_per_host_limit_caps_concurrent_checks_against_one_host(tmp_path: Path, sqlite_url: str) -> None:
+async def test_per_host_limit_caps_concurrent_checks_against_one_host(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 

@@ -32,6 +32,9 @@ from checkrunner.config.spec import CheckSpec, Config
 from checkrunner.core.result import CheckResult
 from checkrunner.core.status import Status
 
+#: The reason recorded for what flapping holds back.
+FLAPPING = "flapping: one notice when it is stable again"
+
 
 @dataclass(frozen=True)
 class DecisionContext:
@@ -98,10 +101,10 @@ def suppression(check: CheckSpec | Subject, ctx: DecisionContext) -> str | None:
         return f"suppressed by maintenance {window.window.name} until {local_iso(window.end, ctx.tz)}"
     silence = silencing(ctx.silences, subject, ctx.now)
     if silence is not None:
-        return silence.describe()
+        return silence.describe(ctx.tz)
     for dependency in subject.depends_on:
         if ctx.hard.get(dependency, Status.OK) is not Status.OK:
             return f"suppressed by {dependency}"
     if subject.name in ctx.flapping:
-        return "flapping: one notice when it is stable again"
+        return FLAPPING
     return None

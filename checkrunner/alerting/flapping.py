@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from checkrunner.config.model import Flapping
 from checkrunner.core.status import Status
@@ -36,7 +37,7 @@ def change_ratio(statuses: Sequence[Status]) -> float:
     pairs = len(statuses) - 1
     if pairs <= 0:
         return 0.0
-    changes = sum(1 for before, after in zip(statuses, statuses[1:], strict=False) if before is not after)
+    changes = sum(1 for before, after in pairwise(statuses) if before is not after)
     return 100.0 * changes / pairs
 
 

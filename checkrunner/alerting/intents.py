@@ -139,3 +139,32 @@ def local_iso(at: datetime, tz: tzinfo) -> str:
 def require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+
+
+def fan_out(
+    kind: Kind,
+    check: str | None,
+    channels: Iterable[str],
+    key: str,
+    *,
+    severity: Severity,
+    decided_at: datetime,
+    not_before: datetime | None = None,
+    incident: int | None = None,
+    facts: Mapping[str, Any],
+) -> tuple[Intent, ...]:
+    """One Intent per channel (each channel once); the dedup key of each is ``{key}:{channel}``."""
+    return tuple(
+        Intent(
+            dedup_key=f"{key}:{channel}",
+            kind=kind,
+            check=check,
+            channel=channel,
+            severity=severity,
+            not_before=not_before or decided_at,
+            decided_at=decided_at,
+            incident=incident,
+            facts=facts,
+        )
+        for channel in dict.fromkeys(channels)
+    )

@@ -116,7 +116,9 @@ def coverage_gaps(check: CheckSpec | Subject, alerting: Alerting) -> list[Gap]:
     return gaps
 
 
-def _route(subject: Subject, severity: Severity, weekday: int, wall: time, alerting: Alerting) -> list[Target]:
+def _route(
+    subject: Subject, severity: Severity, weekday: int, wall: time, alerting: Alerting
+) -> list[Target]:
     targets: list[Target] = []
     matched = False
     for index, candidate in enumerate(alerting.routes):
@@ -132,7 +134,9 @@ def _route(subject: Subject, severity: Severity, weekday: int, wall: time, alert
         if not candidate.continue_:
             break
     if not matched and alerting.default:
-        targets.append(Target(tuple(dict.fromkeys(alerting.default)), subject.repeat or alerting.repeat, (), None))
+        targets.append(
+            Target(tuple(dict.fromkeys(alerting.default)), subject.repeat or alerting.repeat, (), None)
+        )
     return targets
 
 

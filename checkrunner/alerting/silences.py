@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from fnmatch import fnmatchcase
 
 from checkrunner.alerting.intents import Subject, require_aware
@@ -44,10 +44,11 @@ class Silence:
         require_aware(now, "now")
         return now < self.until
 
-    def describe(self) -> str:
-        """The one-line reason recorded for what this silence held back."""
+    def describe(self, tz: tzinfo | None = None) -> str:
+        """The one-line reason recorded for what this silence held back (``until`` shown in ``tz``)."""
         why = f": {self.reason}" if self.reason else ""
-        return f"silenced by {self.target} until {self.until.isoformat(timespec='seconds')}{why}"
+        until = self.until.astimezone(tz) if tz is not None else self.until
+        return f"silenced by {self.target} until {until.isoformat(timespec='seconds')}{why}"
 
 
 def parse_target(text: str) -> str:

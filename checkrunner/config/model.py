@@ -23,6 +23,7 @@ from pydantic import (
 from checkrunner.config.types import (
     Cron,
     Duration,
+    GlobList,
     Name,
     NameList,
     Percent,
@@ -154,16 +155,11 @@ class Monitor(Model):
 class Match(Model):
     severity: Annotated[list[Literal["warning", "critical", "unknown"]], Field(min_length=1)] | None = None
     tags: list[Name] | None = None
-    check: NameList | None = None  # names or globs
+    check: GlobList | None = None  # names or globs
 
     @field_validator("severity", mode="before")
     @classmethod
     def _severity(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("check", mode="before")
-    @classmethod
-    def _check(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
 
@@ -217,7 +213,7 @@ class Alerting(Model):
 
 class Scope(Model):
     tags: list[Name] | None = None
-    checks: NameList | None = None
+    checks: GlobList | None = None  # names or globs
 
 
 class Maintenance(Model):

@@ -14,6 +14,7 @@ from checkrunner.config.errors import did_you_mean
 from checkrunner.config.model import Document, Route
 from checkrunner.config.source import Path, Source
 from checkrunner.config.spec import CheckSpec
+from checkrunner.config.types import is_glob
 from checkrunner.core.problems import Problem
 from checkrunner.scheduling.cron import CronSchedule
 
@@ -44,7 +45,10 @@ class _Refs:
 
     def names(self, path: Path, names: Sequence[str], known: set[str], what: str) -> None:
         for index, name in enumerate(names):
-            if name not in known:
+            if is_glob(name):
+                if not fnmatch.filter(known, name):
+                    self.warn((*path, index), f"pattern {name!r} matches no {what}")
+            elif name not in known:
                 hint = did_you_mean(name, known)
                 self.error((*path, index), f"unknown {what} {name!r}{hint}")
 

@@ -73,6 +73,19 @@ def _name(value: str) -> str:
     return value
 
 
+GLOB_RE = re.compile(r"^[A-Za-z0-9_.\-*?\[\]!]+$")
+
+
+def _name_or_glob(value: str) -> str:
+    if not GLOB_RE.match(value):
+        raise ValueError(f"invalid name or glob {value!r}: use a check name or a pattern such as api-*")
+    return value
+
+
+def is_glob(value: str) -> bool:
+    return any(c in value for c in "*?[")
+
+
 def _str_list(value: Any) -> Any:
     """Accept a single string where a list of names is expected (``to: slack-ops``)."""
     return [value] if isinstance(value, str) else value
@@ -86,3 +99,5 @@ Percent = Annotated[float, PlainValidator(_percent)]
 TimeZone = Annotated[ZoneInfo, PlainValidator(_timezone)]
 Name = Annotated[str, AfterValidator(_name)]
 NameList = Annotated[list[Name], BeforeValidator(_str_list)]
+#: Check names or shell-style globs (``api-*``), one or a list.
+GlobList = Annotated[list[Annotated[str, AfterValidator(_name_or_glob)]], BeforeValidator(_str_list)]

@@ -39,8 +39,10 @@ def apprise_ready() -> None:
         # a handler configured on the root logger, records still propagate to it as usual.
         logging.getLogger("apprise").addHandler(logging.NullHandler())
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*'imghdr' is deprecated", category=DeprecationWarning)
-            NotificationManager().load_modules()
+            warnings.filterwarnings(
+                "ignore", message=r".*'imghdr' is deprecated", category=DeprecationWarning
+            )
+            NotificationManager().load_modules()  # type: ignore[no-untyped-call]
         _loaded = True
 
 
@@ -60,7 +62,7 @@ def load_service(url: str, asset: apprise.AppriseAsset) -> tuple[apprise.NotifyB
     if match is None:
         return None, "not an Apprise URL: expected scheme://…, such as slack://, mailto:// or json://"
     scheme = match["scheme"].lower()
-    manager = NotificationManager()
+    manager = NotificationManager()  # type: ignore[no-untyped-call]
     try:
         service = apprise.Apprise.instantiate(url, asset=asset, suppress_exceptions=False)
     except Exception as exc:  # plugin constructors raise anything from TypeError to their own errors
@@ -70,7 +72,10 @@ def load_service(url: str, asset: apprise.AppriseAsset) -> tuple[apprise.NotifyB
     if service is not None:
         return service, None
     if scheme in ("http", "https") and scheme not in manager:
-        return None, f"Apprise recognises no service in this {scheme}:// URL (for a plain webhook use json:// or jsons://)"
+        return (
+            None,
+            f"Apprise recognises no service in this {scheme}:// URL (for a plain webhook use json:// or jsons://)",
+        )
     if scheme not in manager:
         return None, f"Apprise does not recognise {scheme}:// URLs (no notification service by that name)"
     plugin = manager[scheme]
@@ -98,6 +103,6 @@ def _masked(url: str, text: str) -> str:
     except ValueError:
         return Redactor([url])(text)
     userinfo, _, host = parts.netloc.rpartition("@")
-    pieces = [*userinfo.split(":", 1), host, *parts.path.split("/")]
+    pieces = [*userinfo.split(":", 1), host, host.rpartition(":")[0], *parts.path.split("/")]
     pieces += [value for _, value in parse_qsl(parts.query)]
     return Redactor([*pieces, *(unquote(p) for p in pieces)])(text)

@@ -34,8 +34,12 @@ _HTTP = re.compile(r"\berror=(\d{3})\b")
 _SMTP = re.compile(r"\brefused: ([245]\d\d)\b")
 _TIMEOUT = re.compile(r"did not finish within|timed? ?out", re.IGNORECASE)
 _CONNECTION = re.compile(r"connection|socket|resolv|unreachable|refused|reset by peer", re.IGNORECASE)
-_AUTH = re.compile(r"unauthori[sz]ed|forbidden|invalid (api )?(token|key)|authenticat|credential", re.IGNORECASE)
-_UNUSABLE = re.compile(r"could not prepare|there are no .*recipients|not supported|unsupported", re.IGNORECASE)
+_AUTH = re.compile(
+    r"unauthori[sz]ed|forbidden|invalid (api )?(token|key)|authenticat|credential", re.IGNORECASE
+)
+_UNUSABLE = re.compile(
+    r"could not prepare|there are no .*recipients|not supported|unsupported", re.IGNORECASE
+)
 #: Apprise's own retry notes say nothing about the cause.
 _NOISE = re.compile(r"; trying again\.$")
 

@@ -43,7 +43,7 @@ def shape(message: Message, max_length: int | None) -> Shaped:
         return Shaped(message.title, message.body, message.format)
     body = message.body
     if message.format == "html":
-        body = convert_between("html", "text", body)
+        body = str(convert_between("html", "text", body))  # type: ignore[no-untyped-call]
     text = "\n".join(part for part in (message.title.strip(), body.strip()) if part)
     return Shaped("", truncate(text, max_length), "text")
 

@@ -278,3 +278,26 @@ def test_arbitrary_structures_in_any_section_never_traceback(
         load_config(path, {})
     except ConfigError as exc:
         assert exc.problems
+
+
+def test_route_match_and_scope_take_globs(tmp_path: Path) -> None:
+    text = BASE + textwrap.dedent("""\
+    maintenance:
+      - {name: w, schedule: "0 2 * * sun", duration: 1h, scope: {checks: ["pi*"]}}
+    """)
+    text = text.replace(
+        "alerting:\n  default: [ops]",
+        'alerting:\n  default: [ops]\n  routes:\n    - {match: {check: "p*"}, to: [ops]}',
+    )
+    config = load_config(write(tmp_path, text), {})
+    assert config.document.alerting.routes[0].match.check == ["p*"]
+    assert config.warnings == ()
+
+
+def test_a_glob_that_matches_no_check_is_a_warning(tmp_path: Path) -> None:
+    text = (
+        BASE
+        + 'maintenance:\n  - {name: w, schedule: "0 2 * * sun", duration: 1h, scope: {checks: ["db-*"]}}\n'
+    )
+    config = load_config(write(tmp_path, text), {})
+    assert [w.message for w in config.warnings] == ["pattern 'db-*' matches no check"]
