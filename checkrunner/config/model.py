@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from checkrunner.config.channel_url import check_channel_url
 from checkrunner.config.types import (
     Cron,
     Duration,
@@ -81,6 +82,9 @@ class Channel(Model):
     def _url(cls, value: str) -> str:
         if "://" not in value:
             raise ValueError("expected an Apprise URL such as slack://…, mailto://… or json://host/path")
+        problem = check_channel_url(value)  # Apprise parses it; no network I/O
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 

@@ -16,7 +16,7 @@ alerting decisions.
 """
 
 from checkrunner.notify.backoff import next_attempt
-from checkrunner.notify.channel_url import check_channel_url
+from checkrunner.config.channel_url import check_channel_url
 from checkrunner.notify.message import Delivery, Format, Message
 from checkrunner.notify.sender import ChannelSender
 

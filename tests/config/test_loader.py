@@ -301,3 +301,15 @@ def test_a_glob_that_matches_no_check_is_a_warning(tmp_path: Path) -> None:
     )
     config = load_config(write(tmp_path, text), {})
     assert [w.message for w in config.warnings] == ["pattern 'db-*' matches no check"]
+
+
+def test_a_channel_url_apprise_does_not_recognise_is_an_error_without_its_token(tmp_path: Path) -> None:
+    text = BASE.replace('"json://127.0.0.1:9/hook"', '"slack://T1234ABCD/B5678EFGH/sh!rt1"')
+    found = problems(tmp_path, text)
+    assert any("channels.ops.url: Apprise rejects this Slack URL" in p for p in found), found
+    assert not any("sh!rt1" in p for p in found)
+
+
+def test_an_unknown_apprise_scheme_is_an_error(tmp_path: Path) -> None:
+    found = problems(tmp_path, BASE.replace('"json://127.0.0.1:9/hook"', '"nosuchservice://x/y"'))
+    assert any("channels.ops.url:" in p for p in found), found
