@@ -15,8 +15,8 @@ This room reads the config models and the core vocabulary; it knows nothing of t
 alerting decisions.
 """
 
-from checkrunner.notify.backoff import next_attempt
 from checkrunner.config.channel_url import check_channel_url
+from checkrunner.notify.backoff import next_attempt
 from checkrunner.notify.message import Delivery, Format, Message
 from checkrunner.notify.sender import ChannelSender
 

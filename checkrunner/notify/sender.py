@@ -34,9 +34,9 @@ import math
 import apprise
 from apprise import AppriseResult, AppriseResultStatus, NotifyFormat
 
+from checkrunner.config.channel_url import load_service, make_asset
 from checkrunner.config.model import Channel
 from checkrunner.core.redact import Redactor, url_secret_parts
-from checkrunner.config.channel_url import load_service, make_asset
 from checkrunner.notify.message import Delivery, Message
 from checkrunner.notify.outcome import Failure, classify, one_line
 from checkrunner.notify.shape import shape
