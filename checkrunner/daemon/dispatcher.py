@@ -21,6 +21,10 @@ from checkrunner.daemon.jobs import JobDef
 from checkrunner.engine import Engine
 from checkrunner.scheduling.timer import Fire
 from checkrunner.store import Store
+from checkrunner.store.repository import FinishedFire
+
+#: Seconds finished fires wait to be written together.
+FINISH_FLUSH_INTERVAL = 0.1
 
 log = logging.getLogger("checkrunner.daemon")
 
@@ -46,6 +50,9 @@ class Dispatcher:
         self.running: dict[str, asyncio.Task[None]] = {}
         self._claims: set[asyncio.Task[None]] = set()
         self.lateness: list[float] = []
+        #: Finished fires waiting to be written (one transaction per flush, not per fire).
+        self._finished: list[FinishedFire] = []
+        self._flushing: asyncio.Task[None] | None = None
         self.counts: dict[str, int] = {"ran": 0, "skipped": 0, "missed": 0, "lost": 0}
 
     # -- called by the timer, on the event loop ------------------------------------------
@@ -86,7 +93,7 @@ class Dispatcher:
                     at.isoformat(),
                     "still running" if self._busy(job_id) else "coalesced",
                 )
-            await asyncio.to_thread(self._finish_many, skipped, "skipped")
+            self._finish_many(skipped, "skipped")
 
     def _busy(self, job_id: str) -> bool:
         task = self.running.get(job_id)
@@ -143,10 +150,20 @@ class Dispatcher:
             await asyncio.wait(list(self._claims), timeout=grace)
         tasks = [task for task in self.running.values() if not task.done()]
         if not tasks:
+            await self.flush()
             return 0
         _done, pending = await asyncio.wait(tasks, timeout=grace)
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.wait(pending, timeout=5)
+        await self.flush()
         return len(pending)
+
+    async def flush(self) -> None:
+        """Write the finished fires still buffered."""
+        if self._flushing is not None:
+            await self._flushing
+        if self._finished:
+            batch, self._finished = self._finished, []
+            await asyncio.to_thread(self.store.finish_fires, batch)

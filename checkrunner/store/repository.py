@@ -42,6 +42,10 @@ from checkrunner.store.records import RunRecord, StoredState
 _MIGRATION_LOCK = 0x636B72756E6E6572  # "ckrunner"
 
 
+#: (schedule, scheduled_at, outcome, finished_at, run_id)
+FinishedFire = tuple[str, datetime, str, datetime, int | None]
+
+
 class Store:
     """Repository of results, runs, check state, pings, fire claims and settings."""
 
@@ -249,6 +253,14 @@ class Store:
         the fire was never claimed."""
         with self._transaction(write=True) as conn:
             fires.finish_fire(conn, schedule, scheduled_at, outcome, finished_at, run_id)
+
+    def finish_fires(self, finished: Sequence[FinishedFire]) -> None:
+        """:meth:`finish_fire` for many fires in one transaction (the daemon's write path)."""
+        if not finished:
+            return
+        with self._transaction(write=True) as conn:
+            for item in finished:
+                fires.finish_fire(conn, *item)
 
     def last_fire(self, schedule: str) -> datetime | None:
         """The latest ``scheduled_at`` recorded for ``schedule``, whatever its outcome."""

@@ -111,3 +111,17 @@ def test_last_fire_is_the_latest_scheduled_time_of_any_outcome(store: Store) -> 
     store.record_fires([("monitor:peak", T0 + timedelta(hours=2))], "skipped", "a", T0)
     store.claim_fires([("monitor:peak", T0 + timedelta(hours=1)), ("other", T0 + timedelta(days=1))], "a", T0)
     assert store.last_fire("monitor:peak") == T0 + timedelta(hours=2)
+
+
+def test_finish_fires_records_many_outcomes_in_one_call(store: Store) -> None:
+    fires = [("monitor:a", T0 + timedelta(seconds=i)) for i in range(3)]
+    store.claim_fires(fires, "daemon-a", T0)
+    store.finish_fires(
+        [
+            (s, at, "ran" if i else "skipped", T0 + timedelta(minutes=1), None)
+            for i, (s, at) in enumerate(fires)
+        ]
+    )
+    assert store.last_fire("monitor:a") == T0 + timedelta(seconds=2)
+    with pytest.raises(StoreError, match="never claimed"):
+        store.finish_fires([("monitor:b", T0, "ran", T0, None)])
