@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -98,8 +98,13 @@ class Engine:
         )
 
     # -- preparing a run (store reads, in a thread) -------------------------------------
-    def _prepare(self, spec: CheckSpec, now: datetime) -> _Prepared:
-        memo = self.store.get_memo(spec.name)
+    def _prepare_all(self, specs: Sequence[CheckSpec], now: datetime) -> list[_Prepared]:
+        """Everything the runs need from the store, read in as few transactions as possible:
+        one for all memos, then one per heartbeat or baseline check."""
+        rows = self.store.load_states([spec.name for spec in specs])
+        return [self._prepare(spec, now, rows[spec.name].memo if spec.name in rows else {}) for spec in specs]
+
+    def _prepare(self, spec: CheckSpec, now: datetime, memo: Mapping[str, Any]) -> _Prepared:
         pings: PingState | None = None
         if spec.plugin.needs_pings:
             pings = self.store.ping_state(spec.name, watching_since=self.watching_since)
@@ -168,7 +173,7 @@ class Engine:
         specs = [self.spec(name) for name in names]
         now = self.clock.now()
         self.http_client()  # created here, on the loop, before _prepare runs in a thread
-        prepared = await asyncio.to_thread(lambda: [self._prepare(spec, now) for spec in specs])
+        prepared = await asyncio.to_thread(self._prepare_all, specs, now)
         outcomes = await asyncio.gather(*(self._limited(p, run_id) for p in prepared))
         transitions = await self._persist(outcomes)
         for outcome in outcomes:

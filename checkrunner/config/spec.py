@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -80,8 +81,9 @@ class Config:
     #: Raw text of the file, kept to detect edits that change nothing.
     text: str = field(default="", repr=False)
 
-    @property
+    @functools.cached_property
     def base_dir(self) -> Path:
+        # Cached: resolving the path costs a syscall per run otherwise.
         return self.path.resolve().parent
 
     @property

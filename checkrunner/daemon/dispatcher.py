@@ -86,13 +86,15 @@ class Dispatcher:
             self._start(job, at)
         if skipped:
             self.counts["skipped"] += len(skipped)
-            for job_id, at in skipped:
-                log.warning(
-                    "skipped job=%s scheduled=%s reason=%s",
-                    job_id,
-                    at.isoformat(),
-                    "still running" if self._busy(job_id) else "coalesced",
-                )
+            running = sum(self._busy(job_id) for job_id, _ in skipped)
+            # One line per batch, not per fire: a herd of overlaps must not flood the log.
+            log.warning(
+                "skipped fires=%d still_running=%d coalesced=%d first=%s",
+                len(skipped),
+                running,
+                len(skipped) - running,
+                skipped[0][0],
+            )
             self._finish_many(skipped, "skipped")
 
     def _busy(self, job_id: str) -> bool:
@@ -131,17 +133,27 @@ class Dispatcher:
         log.debug(
             "fire job=%s scheduled=%s lateness_ms=%.1f", job.id, scheduled_at.isoformat(), lateness * 1000
         )
-        try:
-            await asyncio.to_thread(
-                self.store.finish_fire, job.id, scheduled_at, "ran", self.clock.now(), run_id
-            )
-        except Exception as exc:
-            log.error("cannot record fire job=%s error=%s", job.id, exc)
+        self._finish((job.id, scheduled_at, "ran", self.clock.now(), run_id))
 
     def _finish_many(self, fires: list[Fire], outcome: str) -> None:
         now = self.clock.now()
         for job_id, at in fires:
-            self.store.finish_fire(job_id, at, outcome, now, None)
+            self._finish((job_id, at, outcome, now, None))
+
+    def _finish(self, item: FinishedFire) -> None:
+        """Buffer a finished fire; they are written together, off the event loop."""
+        self._finished.append(item)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush_finished())
+
+    async def _flush_finished(self) -> None:
+        await asyncio.sleep(FINISH_FLUSH_INTERVAL)  # gather what finishes meanwhile
+        while self._finished:
+            batch, self._finished = self._finished, []
+            try:
+                await asyncio.to_thread(self.store.finish_fires, batch)
+            except Exception as exc:
+                log.error("cannot record %d finished fires: %s", len(batch), exc)
 
     async def drain(self, grace: float) -> int:
         """Wait for in-flight runs up to ``grace`` seconds; cancel the rest. Returns how

@@ -36,6 +36,8 @@ from checkrunner.store import Store
 log = logging.getLogger("checkrunner.daemon")
 
 SELF_PING_EVERY = 60.0
+#: A second stop signal within this many seconds of the first is the same request.
+DUPLICATE_SIGNAL_WINDOW = 1.0
 
 
 class Daemon:
@@ -58,6 +60,7 @@ class Daemon:
         self.jobs: dict[str, JobDef] = {}
         self._stop = asyncio.Event()
         self._signals = 0
+        self._first_signal = 0.0
         self._tasks: list[asyncio.Task[object]] = []
         self.notifier = Notifier()
         self.reloads = 0
@@ -125,7 +128,13 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self._on_hup)
 
     def _on_stop_signal(self, signum: int) -> None:
+        now = self.clock.monotonic()
+        if self._signals and now - self._first_signal < DUPLICATE_SIGNAL_WINDOW:
+            # `timeout`, process supervisors and shells often signal the process and then its
+            # group: the same stop request twice, not an operator asking to stop harder.
+            return
         self._signals += 1
+        self._first_signal = now
         if self._signals > 1:
             log.warning("second %s: exiting at once", signal.Signals(signum).name)
             logging.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import textwrap
+import time
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -99,7 +100,7 @@ def test_overlapping_fire_is_recorded_as_skipped(tmp_path: Path, sqlite_url: str
         )
     finally:
         assert daemon.stop() == 0, daemon.text()
-    assert "reason=still running" in daemon.text()
+    assert "still_running=1" in daemon.text()
 
 
 def test_sigterm_lets_the_running_check_finish_and_exits_zero(tmp_path: Path, sqlite_url: str) -> None:
@@ -222,3 +223,34 @@ def test_two_daemons_on_postgresql_share_the_work_and_never_run_a_fire_twice(
     for i in range(6):
         times = sorted(r[1] for r in after if r[0] == f"monitor:c{i}")
         assert all(b - a == timedelta(seconds=1) for a, b in pairwise(times)), times
+
+
+def test_a_second_stop_signal_exits_at_once_but_a_duplicate_is_ignored(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    config = write_config(
+        tmp_path,
+        """\
+    checks:
+      slow: {type: command, run: [/bin/sleep, "20"], every: 1m, timeout: 30s}
+    monitors:
+      now: {checks: [slow], cadence: [{every: 1s}]}
+    """,
+        sqlite_url,
+    )
+    daemon = start(config)
+    try:
+        wait_until(
+            lambda: any(f[2] == "claimed" for f in fires(sqlite_url, "monitor:now")), 20, "a run in flight"
+        )
+        daemon.signal(signal.SIGTERM)
+        daemon.signal(signal.SIGTERM)  # what `timeout` does: the process, then its group
+        time.sleep(1.5)
+        assert daemon.proc.poll() is None, "a duplicate signal must not cut the graceful stop short"
+        daemon.signal(signal.SIGINT)
+        assert daemon.proc.wait(5) == 1
+    finally:
+        if daemon.proc.poll() is None:
+            daemon.proc.kill()
+            daemon.proc.wait(5)
+    assert "exiting at once" in daemon.text()
