@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/python -m demo run-example
 
 lint: $(STAMP)
-	$(BIN)/ruff check checkrunner checks tests demo
+	$(BIN)/ruff check checkrunner checks tests demo bench
 	$(BIN)/lint-imports
 
 types: $(STAMP)
