@@ -123,10 +123,12 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
+        # The busy timeout first: switching a fresh file to WAL needs a lock, and a daemon
+        # starting beside another one must wait for it rather than fail with "locked".
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         # WAL: readers (CLI, web) never block the daemon's writes and vice versa.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         # NORMAL is durable across application crashes in WAL mode and much faster than FULL.
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
