@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from checkrunner.store import Store
-from tests.daemon.support import fires, result_count, start, wait_until
+from tests.daemon.support import Daemon, fires, result_count, start, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -103,22 +103,28 @@ def test_overlapping_fire_is_recorded_as_skipped(tmp_path: Path, sqlite_url: str
     assert "still_running=1" in daemon.text()
 
 
-def test_sigterm_lets_the_running_check_finish_and_exits_zero(tmp_path: Path, sqlite_url: str) -> None:
-    config = write_config(
-        tmp_path,
-        """\
+def start_with_a_run_in_flight(tmp_path: Path, sqlite_url: str, seconds: int) -> Daemon:
+    """A daemon whose one check sleeps ``seconds``, returned once a run of it is in flight."""
+    body = f"""\
     checks:
-      slow: {type: command, run: [/bin/sleep, "3"], every: 1m, timeout: 20s}
+      slow: {{type: command, run: [/bin/sleep, "{seconds}"], every: 1m, timeout: {seconds + 10}s}}
     monitors:
-      now: {checks: [slow], cadence: [{every: 1s}]}
-    """,
-        sqlite_url,
-    )
-    daemon = start(config)
+      now: {{checks: [slow], cadence: [{{every: 1s}}]}}
+    """
+    daemon = start(write_config(tmp_path, body, sqlite_url))
     try:
         wait_until(
             lambda: any(f[2] == "claimed" for f in fires(sqlite_url, "monitor:now")), 20, "a run in flight"
         )
+    except AssertionError:
+        daemon.stop()
+        raise
+    return daemon
+
+
+def test_sigterm_lets_the_running_check_finish_and_exits_zero(tmp_path: Path, sqlite_url: str) -> None:
+    daemon = start_with_a_run_in_flight(tmp_path, sqlite_url, seconds=3)
+    try:
         daemon.signal(signal.SIGTERM)
         assert daemon.proc.wait(20) == 0
     finally:
@@ -228,21 +234,8 @@ def test_two_daemons_on_postgresql_share_the_work_and_never_run_a_fire_twice(
 def test_a_second_stop_signal_exits_at_once_but_a_duplicate_is_ignored(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    config = write_config(
-        tmp_path,
-        """\
-    checks:
-      slow: {type: command, run: [/bin/sleep, "20"], every: 1m, timeout: 30s}
-    monitors:
-      now: {checks: [slow], cadence: [{every: 1s}]}
-    """,
-        sqlite_url,
-    )
-    daemon = start(config)
+    daemon = start_with_a_run_in_flight(tmp_path, sqlite_url, seconds=20)
     try:
-        wait_until(
-            lambda: any(f[2] == "claimed" for f in fires(sqlite_url, "monitor:now")), 20, "a run in flight"
-        )
         daemon.signal(signal.SIGTERM)
         daemon.signal(signal.SIGTERM)  # what `timeout` does: the process, then its group
         time.sleep(1.5)
