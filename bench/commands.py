@@ -15,13 +15,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from configs import grouped_monitors, noop_check, write_config
-from procs import BenchError, Daemon, progress, python_env
+from procs import BenchError, measure_window, progress, python_env
 from readings import results_between
 from report import Row, Target, median
 
@@ -45,16 +44,11 @@ def daemon_run(folder: Path, kind: str, params: Params, run: int) -> float | Non
     db = folder / f"{name}.db"
     monitors = grouped_monitors(list(checks), CHECKS, EVERY)
     config = write_config(folder, name, database=f"sqlite:///{db}", checks=checks, monitors=monitors)
-    with Daemon(config) as daemon:
-        daemon.wait_started(timeout=60)
-        time.sleep(params.warmup_s)
-        begin, cpu0 = time.time(), daemon.cpu()
-        time.sleep(params.measure_s)
-        end, cpu1 = time.time(), daemon.cpu()
-        time.sleep(0.5)  # let runs started in the window reach the store
-        daemon.stop(timeout=10)
+    # Runs started in the window need a moment to reach the store before the stop.
+    window = measure_window(config, params.warmup_s, params.measure_s, settle_s=0.5)
+    begin, end = window.begin, window.end
     stored = results_between(db, begin, end)
-    return 1000 * (cpu1 - cpu0) / stored if stored else None
+    return 1000 * window.cpu_s / stored if stored else None
 
 
 def bare_run(spawns: int) -> float:

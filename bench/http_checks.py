@@ -20,12 +20,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from configs import grouped_monitors, write_config
-from procs import BenchError, Daemon, cpu_seconds, progress
+from procs import BenchError, cpu_seconds, measure_window, progress
 from readings import outcomes, results_between
 from report import Row, Target, median
 from servers import Servers, running
@@ -61,21 +60,15 @@ def daemon_run(folder: Path, target: str, level: Level, params: Params, run: int
     monitors = grouped_monitors(list(checks), level.per_monitor, level.every)
     db = folder / f"{name}.db"
     config = write_config(folder, name, database=f"sqlite:///{db}", checks=checks, monitors=monitors)
-    with Daemon(config) as daemon:
-        daemon.wait_started(timeout=60)
-        time.sleep(params.warmup_s)
-        begin, cpu0 = time.time(), daemon.cpu()
-        time.sleep(params.measure_s)
-        end, cpu1 = time.time(), daemon.cpu()
-        # Let runs started in the window reach the store before the daemon stops.
-        time.sleep(1.0)
-        daemon.stop(timeout=10)
+    # Runs started in the window need a moment to reach the store before the stop.
+    window = measure_window(config, params.warmup_s, params.measure_s, settle_s=1.0)
+    begin, end = window.begin, window.end
     stored = results_between(db, begin, end)
     skipped = outcomes(db, begin, end)["skipped"]
     return {
         "results_per_s": stored / (end - begin),
-        "cpu_ms_per_check": 1000 * (cpu1 - cpu0) / stored if stored else float("nan"),
-        "cpu_pct": 100 * (cpu1 - cpu0) / (end - begin),
+        "cpu_ms_per_check": 1000 * window.cpu_s / stored if stored else float("nan"),
+        "cpu_pct": 100 * window.cpu_s / (end - begin),
         "skipped": float(skipped),
     }
 

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -162,6 +163,29 @@ class Daemon:
         """Log lines containing ``needle``."""
         with self.log_path.open(errors="replace") as handle:
             return sum(needle in line for line in handle)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A measured stretch of a daemon's life: wall-clock bounds and the CPU it spent."""
+
+    begin: float
+    end: float
+    cpu_s: float
+
+
+def measure_window(config: Path, warmup_s: float, measure_s: float, settle_s: float) -> Window:
+    """Start the daemon on ``config``, warm up, measure CPU over ``measure_s``, then give runs
+    started in the window ``settle_s`` to reach the store before stopping it."""
+    with Daemon(config) as daemon:
+        daemon.wait_started(timeout=60)
+        time.sleep(warmup_s)
+        begin, cpu0 = time.time(), daemon.cpu()
+        time.sleep(measure_s)
+        end, cpu1 = time.time(), daemon.cpu()
+        time.sleep(settle_s)
+        daemon.stop(timeout=10)
+    return Window(begin, end, cpu1 - cpu0)
 
 
 def sleep_until(deadline: float) -> None:
