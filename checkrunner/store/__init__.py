@@ -14,8 +14,26 @@ migrated with Alembic (``migrations/``), never dropped.
 
 from checkrunner.store.database import mask_url
 from checkrunner.store.migrate import head_revision
-from checkrunner.store.records import RunRecord, StoredState
+from checkrunner.store.records import (
+    ChannelHealth,
+    IncidentRecord,
+    MessageRecord,
+    NewMessage,
+    RunRecord,
+    StoredState,
+)
 from checkrunner.store.repository import Store
 from checkrunner.store.tables import NaiveDatetimeError
 
-__all__ = ["NaiveDatetimeError", "RunRecord", "Store", "StoredState", "head_revision", "mask_url"]
+__all__ = [
+    "ChannelHealth",
+    "IncidentRecord",
+    "MessageRecord",
+    "NaiveDatetimeError",
+    "NewMessage",
+    "RunRecord",
+    "Store",
+    "StoredState",
+    "head_revision",
+    "mask_url",
+]

@@ -7,7 +7,8 @@ Contract:
   ``postgresql://`` or ``postgres://`` (both rewritten to psycopg 3). It raises
   :class:`~checkrunner.core.errors.StoreError` for a malformed URL, an unsupported backend or an
   unusable SQLite folder. It does not connect: the first use does (see :func:`store_error`).
-* Every SQLite connection runs in WAL mode with ``foreign_keys=ON``, a 5 s ``busy_timeout`` and
+* Every SQLite connection runs in WAL mode with ``foreign_keys=ON``, a 15 s ``busy_timeout`` (a migration or a
+  big batch of another process may hold the write lock for seconds on a loaded machine) and
   ``synchronous=NORMAL``; transactions are real SQLite transactions (``BEGIN``), which
   makes DDL (migrations) atomic. A connection whose execution options carry
   ``sqlite_begin="IMMEDIATE"`` takes the write lock when its transaction begins, so a writer
@@ -32,7 +33,7 @@ from checkrunner.core.errors import StoreError
 from checkrunner.core.redact import MASK, Redactor
 
 #: Seconds a SQLite writer waits for another writer's lock before giving up.
-SQLITE_BUSY_TIMEOUT_S = 5
+SQLITE_BUSY_TIMEOUT_S = 15
 #: Seconds to wait for a PostgreSQL server to answer a connection attempt.
 PG_CONNECT_TIMEOUT_S = 10
 

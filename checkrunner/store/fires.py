@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from checkrunner.core.errors import StoreError
 from checkrunner.store.database import dialect_insert
@@ -91,6 +91,34 @@ def finish_fire(
     )
     if conn.execute(statement).rowcount == 0:
         raise StoreError(f"cannot finish fire {schedule} at {scheduled_at.isoformat()}: it was never claimed")
+
+
+def finish_fires(
+    conn: Connection, finished: Sequence[tuple[str, datetime, str, datetime, int | None]]
+) -> None:
+    """:func:`finish_fire` for many fires with ONE executemany UPDATE (the daemon's write path:
+    one statement per fire cost a quarter of the daemon's CPU at 1,000 fires/s)."""
+    for _, _, outcome, _, _ in finished:
+        if outcome not in FIRE_OUTCOMES or outcome == "claimed":
+            raise ValueError(f"finish_fire outcome {outcome!r} is not one of ran, skipped, missed")
+    statement = (
+        update(fires)
+        .where(fires.c.schedule == bindparam("b_schedule"), fires.c.scheduled_at == bindparam("b_at"))
+        .values(
+            outcome=bindparam("b_outcome"), finished_at=bindparam("b_finished"), run_id=bindparam("b_run")
+        )
+    )
+    rows = [
+        {"b_schedule": schedule, "b_at": at, "b_outcome": outcome, "b_finished": done, "b_run": run_id}
+        for schedule, at, outcome, done, run_id in finished
+    ]
+    result = conn.execute(statement, rows)
+    if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+        # Some fire was never claimed: find which, for a message that names it.
+        for schedule, at, *_ in finished:
+            claimed = select(fires.c.id).where(fires.c.schedule == schedule, fires.c.scheduled_at == at)
+            if conn.execute(claimed).first() is None:
+                raise StoreError(f"cannot finish fire {schedule} at {at.isoformat()}: it was never claimed")
 
 
 def last_fire(conn: Connection, schedule: str) -> datetime | None:

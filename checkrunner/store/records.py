@@ -49,3 +49,90 @@ class StoredState:
     updated_at: datetime
     data: dict[str, Any] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """One incident: from the hard transition away from ok to the one back to ok.
+
+    ``status`` is the current hard status (ok once resolved), ``peak`` the worst one it reached
+    (by rank: ok < warning < unknown < critical)."""
+
+    id: int
+    check: str
+    status: Status
+    peak: Status
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    suppressed_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A rendered message to queue for one channel. ``dedup_key`` makes queueing it twice a no-op;
+    ``kind`` is alert, report, checklist or test; ``format`` text, markdown or html."""
+
+    channel: str
+    kind: str
+    dedup_key: str
+    title: str
+    body: str
+    format: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """A queued message and its delivery so far (``state`` pending, sent, failed or expired)."""
+
+    id: int
+    channel: str
+    kind: str
+    title: str
+    body: str
+    format: str
+    state: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    expires_at: datetime
+    sent_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHealth:
+    """Delivery health of one channel: messages sent, failed (incl. expired), still pending."""
+
+    name: str
+    sent: int
+    failed: int
+    pending: int
+    last_error: str | None = None
+
+    @property
+    def success_rate(self) -> float | None:
+        """Percent of finished messages that were delivered; None before any finished."""
+        done = self.sent + self.failed
+        return None if done == 0 else 100.0 * self.sent / done
+
+
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """One message composed from intents: ``covers`` are the dedup keys of the stored intents it
+    carries; ``add`` are intents created by composing itself (a held-back summary), stored with it."""
+
+    message: NewMessage
+    covers: tuple[str, ...] = ()
+    add: tuple[Any, ...] = ()  # alerting.Intent (records stay free of alerting imports)
+
+
+@dataclass(frozen=True, slots=True)
+class Composition:
+    """What one compose pass decided: messages to queue, intents held back by a channel's cap,
+    and held intents a summary now covers."""
+
+    messages: tuple[Composed, ...] = ()
+    held: tuple[str, ...] = ()
+    summarised: tuple[str, ...] = ()

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 from checkrunner.core.errors import StoreError
 from checkrunner.core.result import CheckResult
 from checkrunner.core.status import Status
+from checkrunner.store import rollups
 from checkrunner.store.records import RunRecord
 from checkrunner.store.tables import RUN_KINDS, results, runs
 
@@ -26,6 +27,7 @@ def add_results(conn: Connection, batch: Sequence[CheckResult]) -> None:
     if batch:
         # A list of parameter sets: one executemany (batched multi-VALUES where supported).
         conn.execute(insert(results), [_result_params(result) for result in batch])
+        rollups.update_rollups(conn, batch)  # same transaction: rollups never disagree with results
 
 
 def history(conn: Connection, check: str, since: datetime | None, limit: int | None) -> list[CheckResult]:

@@ -175,3 +175,123 @@ settings = Table(
     Column("key", String(NAME_LENGTH), primary_key=True),
     Column("value", Text(), nullable=False),
 )
+
+# -- alerting (migration 0002) -----------------------------------------------------------------
+
+#: Notification intent states (``notifications.state``): waiting for grouping, held back by a
+#: channel's max_per_hour, composed into a message, covered by a held-back summary.
+INTENT_STATES = ("pending", "held", "grouped", "summarised")
+#: Message states (``messages.state``): to send (again), delivered, failed for good, expired.
+MESSAGE_STATES = ("pending", "sent", "failed", "expired")
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", _id_type(), primary_key=True, autoincrement=True),
+    Column("check", String(NAME_LENGTH), nullable=False),
+    # Nagios numbers: the current hard status (0 once resolved) and the worst one seen.
+    Column("status", SmallInteger(), nullable=False),
+    Column("peak", SmallInteger(), nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+    Column("acknowledged_at", UTCDateTime(), nullable=True),
+    Column("acknowledged_by", String(NAME_LENGTH), nullable=True),
+    # Why the problem notice was held back (maintenance, silence, dependency, flapping).
+    Column("suppressed_by", Text(), nullable=True),
+    Index(None, "check", "resolved_at"),
+    Index(None, "opened_at"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", _id_type(), primary_key=True, autoincrement=True),
+    # Deciding the same message twice (a crash between compose and commit) inserts it once.
+    Column("dedup_key", String(500), nullable=False, unique=True),
+    Column("channel", String(NAME_LENGTH), nullable=False),
+    Column("kind", String(20), nullable=False),  # alert, report, checklist, test
+    Column("title", Text(), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("format", String(10), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    # A sender leases a message while it tries it, so two daemons never send it at once; an
+    # expired lease (the sender died) makes it due again.
+    Column("lease_owner", String(NAME_LENGTH), nullable=True),
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Column("sent_at", UTCDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    Index(None, "state", "next_attempt_at"),
+    Index(None, "channel", "created_at"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", _id_type(), primary_key=True, autoincrement=True),
+    # The intent's dedup key: deciding the same notice twice is a no-op (ON CONFLICT DO NOTHING).
+    Column("dedup_key", String(500), nullable=False, unique=True),
+    Column("kind", String(24), nullable=False),
+    Column("check", String(NAME_LENGTH), nullable=True),
+    Column("channel", String(NAME_LENGTH), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("incident_id", _id_type(), ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True),
+    Column("facts", _json(), nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=False),
+    Column("not_before", UTCDateTime(), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("message_id", _id_type(), ForeignKey("messages.id", ondelete="SET NULL"), nullable=True),
+    Index(None, "state", "not_before"),
+    Index(None, "incident_id"),
+    Index(None, "message_id"),
+)
+
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", _id_type(), primary_key=True, autoincrement=True),
+    Column("target", String(NAME_LENGTH), nullable=False),
+    Column("until", UTCDateTime(), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(NAME_LENGTH), nullable=True),
+    Column("removed_at", UTCDateTime(), nullable=True),
+    Index(None, "until"),
+)
+
+# -- reports (migration 0003) -------------------------------------------------------------------
+
+from sqlalchemy import LargeBinary  # noqa: E402  (imported here: this section is appended)
+
+#: Aggregates of results per check over one UTC hour (span 3600) or one local day of the rollup
+#: timezone (span 86400); see checkrunner/store/rollups.py for the arithmetic and the buckets.
+rollups = Table(
+    "rollups",
+    metadata,
+    Column("check", String(NAME_LENGTH), primary_key=True),
+    Column("span", Integer(), primary_key=True),  # seconds
+    Column("start", UTCDateTime(), primary_key=True),
+    # Results by status (Nagios numbers 0..3).
+    Column("ok", Integer(), nullable=False),
+    Column("warning", Integer(), nullable=False),
+    Column("critical", Integer(), nullable=False),
+    Column("unknown", Integer(), nullable=False),
+    # Log-spaced latency buckets of 2 % width (quantiles within 1 %), dense: the first bucket's
+    # index and little-endian uint32 counts.
+    Column("latency_offset", Integer(), nullable=False),
+    Column("latency_counts", LargeBinary(), nullable=False),
+    Column("latency_sum", Float(), nullable=False),
+    Column("latency_min", Float(), nullable=True),
+    Column("latency_max", Float(), nullable=True),
+    # Moments of `value` (baselines: mean and population sigma; reports: min/avg/max).
+    Column("value_count", Integer(), nullable=False),
+    Column("value_sum", Float(), nullable=False),
+    Column("value_sumsq", Float(), nullable=False),
+    Column("value_min", Float(), nullable=True),
+    Column("value_max", Float(), nullable=True),
+    # Reports read one grain over all checks for a time range.
+    Index(None, "span", "start"),
+)
