@@ -8,13 +8,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from checkrunner.config import Config, load_config
+from checkrunner.alerting.routes import route_lints
+from checkrunner.config import Config
+from checkrunner.config import load_config as load_bare
 from checkrunner.core.clock import Clock, SystemClock
 from checkrunner.engine import Engine
 from checkrunner.store import Store
 
 CONFIG_ENV = "CHECKRUNNER_CONFIG"
 DEFAULT_CONFIG = "schedules.yaml"
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Load ``path`` with every room's warnings (alerting: statuses that reach no channel)."""
+    return load_bare(path, env, lints=LINTS)
+
+
+#: The extra warnings of ``validate`` (and of the daemon's start and reloads).
+LINTS = (route_lints,)
 
 
 def config_path(explicit: str | None, env: Mapping[str, str] | None = None) -> Path:

@@ -32,7 +32,7 @@ Facts added here: ``previous`` (problem), ``duration`` and ``duration_s`` (recov
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,6 +63,10 @@ class Decision:
     intents: tuple[Intent, ...] = ()
     #: Why notices were held back (one line), to record on the incident; None when not suppressed.
     suppressed_by: str | None = None
+
+
+#: decide(transition, incident) -> Decision, as the store calls it inside the recording transaction.
+Decide = Callable[[Transition, Incident], Decision]
 
 
 def on_transition(
@@ -107,6 +111,8 @@ def _recovery(subject: Subject, transition: Transition, ctx: DecisionContext, in
     if subject.name in ctx.flapping:
         return Decision(suppressed_by=FLAPPING)
     duration = max(transition.at - incident.opened_at, timedelta(0))
+    if duration >= timedelta(seconds=1):  # whole seconds: "6s", not "6s1ms"
+        duration = timedelta(seconds=round(duration.total_seconds()))
     facts = {
         **incident_facts(subject, incident, "ok", ctx.tz, transition.result),
         "status": Status.OK.label,

@@ -22,13 +22,14 @@ Contract
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from fnmatch import fnmatchcase
 from zoneinfo import ZoneInfo
 
 from checkrunner.alerting.intents import ProblemSeverity, Severity, Subject, require_aware
-from checkrunner.config.model import WEEKDAYS, Alerting, Escalation, Match, TimeCondition
+from checkrunner.config.model import WEEKDAYS, Alerting, Document, Escalation, Match, TimeCondition
 from checkrunner.config.spec import CheckSpec
 from checkrunner.scheduling import parse_between
 
@@ -152,3 +153,31 @@ def _in_time(condition: TimeCondition, weekday: int, wall: time) -> bool:
     else:  # its morning part belongs to the window that opened the day before
         inside, opened = wall < end, (weekday - 1) % 7
     return inside and (days is None or opened in days)
+
+
+def route_lints(document: Document, checks: Mapping[str, CheckSpec]) -> list[tuple[tuple[str, ...], str]]:
+    """``validate`` warnings (key path, message): per check, the statuses it can reach that reach
+    no channel at some time of the week (routes, ``when`` windows and ``default`` considered).
+    Nothing when no route and no default exist at all (the config says that once, file-wide)."""
+    alerting = document.alerting
+    if not alerting.routes and not alerting.default:
+        return []
+    warnings: list[tuple[tuple[str, ...], str]] = []
+    for name in sorted(checks):
+        check = checks[name]
+        gaps = [gap for gap in coverage_gaps(check, alerting) if gap.severity in _reachable(check)]
+        if gaps:
+            where = "; ".join(gap.describe() for gap in gaps)
+            warnings.append((("checks", name), f"{where} (add a route or alerting.default)"))
+    return warnings
+
+
+def _reachable(check: CheckSpec) -> frozenset[str]:
+    """Severities ``check`` can alert with: unknown always; warning only from a ``warn:``
+    threshold or a type whose exit codes can say so; a ``severity:`` override replaces them."""
+    if check.common.severity is not None:
+        return frozenset({check.common.severity})
+    found = {"critical", "unknown"}
+    if check.warn is not None or check.type in ("nagios", "command"):
+        found.add("warning")
+    return frozenset(found)

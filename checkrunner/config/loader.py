@@ -9,7 +9,7 @@ Nothing here raises anything but ConfigError.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
@@ -27,6 +27,9 @@ from checkrunner.core.problems import Problem
 from checkrunner.core.redact import Redactor
 from checkrunner.plugins.registry import PluginError, Registry, discover
 from checkrunner.scheduling.cadence import Cadence, CadenceWindow
+
+#: lint(document, checks) -> [(key path, message)]: extra warnings (see load_config).
+Lint = Callable[[Document, Mapping[str, CheckSpec]], Sequence[tuple[tuple[str, ...], str]]]
 
 DATABASE_ENV = "CHECKRUNNER_DATABASE_URL"
 _DICT_SECTIONS = ("channels", "checklists", "monitors", "slos", "reports")
@@ -127,8 +130,13 @@ def load_config(
     env: Mapping[str, str] | None = None,
     *,
     registry: Registry | None = None,
+    lints: Sequence[Lint] = (),
 ) -> Config:
-    """Load and validate ``path``; raises ConfigError carrying every problem (and warnings)."""
+    """Load and validate ``path``; raises ConfigError carrying every problem (and warnings).
+
+    ``lints`` are extra warnings from rooms that know more than the config (alerting's route
+    coverage): each gets the validated document and checks and returns (key path, message)
+    pairs; they run only on a config without errors."""
     env = os.environ if env is None else env
     file = str(path)
     config_path = Path(path)
@@ -217,6 +225,11 @@ def load_config(
     redactor.add_url_credentials(database_url)
     database_url = _resolve_database(database_url, base_dir)
 
+    if not any(p.severity == "error" for p in problems):
+        for lint in lints:
+            problems += [
+                source.problem(key, message, warning=True) for key, message in lint(document, checks)
+            ]
     problems = [Problem(p.file, p.line, p.col, p.path, redactor(p.message), p.severity) for p in problems]
     errors = [p for p in problems if p.severity == "error"]
     warnings = tuple(p for p in problems if p.severity == "warning")
@@ -235,4 +248,4 @@ def load_config(
     )
 
 
-__all__ = ["DATABASE_ENV", "load_config"]
+__all__ = ["DATABASE_ENV", "Lint", "load_config"]

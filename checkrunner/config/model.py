@@ -211,6 +211,8 @@ class Alerting(Model):
     group_wait: Duration = timedelta(seconds=30)
     repeat: PositiveDuration = timedelta(hours=4)
     recovery: bool = True
+    #: After this many consecutive unknown results a check counts as critical (None: never).
+    unknown_critical_after: PositiveInt | None = None
     flapping: Flapping = Flapping()
     delivery: Delivery = Delivery()
 
@@ -258,7 +260,7 @@ class Server(Model):
     @classmethod
     def _listen(cls, value: str) -> str:
         host, sep, port = value.rpartition(":")
-        if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not host:
+        if not sep or not port.isdigit() or not 0 <= int(port) < 65536 or not host:  # 0: any free port
             raise ValueError(f"expected HOST:PORT such as 127.0.0.1:8090, got {value!r}")
         return value
 

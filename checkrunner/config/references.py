@@ -11,7 +11,7 @@ import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 
 from checkrunner.config.errors import did_you_mean
-from checkrunner.config.model import Document, Route
+from checkrunner.config.model import Document
 from checkrunner.config.source import Path, Source
 from checkrunner.config.spec import CheckSpec
 from checkrunner.config.types import is_glob
@@ -79,24 +79,6 @@ def _cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
         if state.get(node) is None and (found := visit(node)):
             return found
     return None
-
-
-def _route_matches(route: Route, check: CheckSpec, severity: str) -> bool:
-    match = route.match
-    if match.severity is not None and severity not in match.severity:
-        return False
-    if match.tags is not None and not set(match.tags) <= set(check.tags):
-        return False
-    return match.check is None or any(fnmatch.fnmatchcase(check.name, glob) for glob in match.check)
-
-
-def _reachable_severities(check: CheckSpec) -> list[str]:
-    if check.common.severity is not None:
-        return [check.common.severity, "unknown"]
-    found = ["critical", "unknown"]
-    if check.warn is not None or check.type in ("nagios", "command"):
-        found.insert(0, "warning")
-    return found
 
 
 def _cron_warning(refs: _Refs, path: Path, schedule: CronSchedule) -> None:
@@ -173,21 +155,8 @@ def check_references(
 
 
 def _unrouted(refs: _Refs, checks: Mapping[str, CheckSpec]) -> None:
+    """The file-wide case; which statuses of which checks miss a channel when is alerting's
+    lint (``alerting.routes.route_lints``), which knows routing and its time windows."""
     alerting = refs.doc.alerting
-    if alerting.default:
-        return
-    if not alerting.routes:
-        if checks:
-            refs.warn(("alerting",), "no route and no default: alerts reach no channel")
-        return
-    for name, check in checks.items():
-        lost = [
-            severity
-            for severity in _reachable_severities(check)
-            if not any(_route_matches(r, check, severity) and r.when is None for r in alerting.routes)
-        ]
-        if lost:
-            refs.warn(
-                ("checks", name),
-                f"status {', '.join(lost)} of this check reaches no channel (add alerting.default)",
-            )
+    if checks and not alerting.default and not alerting.routes:
+        refs.warn(("alerting",), "no route and no default: alerts reach no channel")

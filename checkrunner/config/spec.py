@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from checkrunner.config.model import BaselineSpec, CheckCommon, Checklist, Document, Monitor
+from checkrunner.config.model import BaselineSpec, Channel, CheckCommon, Checklist, Document, Monitor
 from checkrunner.core.problems import Problem
 from checkrunner.core.redact import Redactor
 from checkrunner.core.status import Status
@@ -31,6 +31,12 @@ class CheckSpec:
     retries: int
     on_timeout: Status
     baseline: BaselineSpec
+    #: Whether a threshold compares with the check's history (computed once: read every run).
+    uses_baseline: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        uses = any(t is not None and t.uses_baseline for t in (self.common.warn, self.common.crit))
+        object.__setattr__(self, "uses_baseline", uses)
 
     @property
     def type(self) -> str:
@@ -51,10 +57,6 @@ class CheckSpec:
     @property
     def crit(self) -> Threshold | None:
         return self.common.crit
-
-    @property
-    def uses_baseline(self) -> bool:
-        return any(t is not None and t.uses_baseline for t in (self.warn, self.crit))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,10 @@ class Config:
     @property
     def checklists(self) -> Mapping[str, Checklist]:
         return self.document.checklists
+
+    @property
+    def channels(self) -> Mapping[str, Channel]:
+        return self.document.channels
 
     @property
     def explicit_monitors(self) -> Mapping[str, Monitor]:

@@ -6,7 +6,7 @@ A bare number (int or float) means seconds. Zero is allowed; negative is not.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
@@ -62,3 +62,29 @@ def format_duration(delta: timedelta) -> str:
     if ms:
         parts.append(f"{ms}ms")
     return sign + "".join(parts)
+
+
+def parse_since(text: str, now: datetime, tz: tzinfo) -> datetime:
+    """The start of a ``--since``/``?since=``: a duration back from ``now`` (``24h``, ``7d``)
+    or an ISO date/time (a naive one is in ``tz``, the config timezone). ValueError otherwise."""
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("expected a duration (24h, 7d) or an ISO date (2026-11-21)") from None
+    return when if when.tzinfo else when.replace(tzinfo=tz)
+
+
+def format_age(delta: timedelta) -> str:
+    """The two largest units of a duration, for people: ``45s``, ``3m 20s``, ``2h 5m``, ``1d 3h``
+    (negative durations count as 0s)."""
+    seconds = max(0, int(delta.total_seconds()))
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        amount, seconds = divmod(seconds, size)
+        if amount or (unit == "s" and not parts):
+            parts.append(f"{amount}{unit}")
+    return " ".join(parts[:2])

@@ -53,3 +53,7 @@ def worst(statuses: Iterable[Status]) -> Status:
         if status.rank > result.rank:
             result = status
     return result
+
+
+#: Four-letter marks of statuses for terminal and plain-text output, by label.
+MARKS = {"ok": "OK", "warning": "WARN", "critical": "CRIT", "unknown": "UNKN"}

@@ -6,6 +6,10 @@ problem has lasted ``for`` (measured from the ``started_at`` of the first non-ok
 streak, so irregular gaps between runs do not change it). While hard non-ok, a change of
 severity (warning -> critical) applies at once. It recovers after ``successes`` consecutive ok
 results. Time comes only from results: no clock is read here.
+
+The state also keeps the statuses of the last ``Policy.history`` results (``recent``, oldest
+first) and whether the check is ``flapping``: alerting's flapping assessment reads the first and
+sets the second (``with_flapping``); the state only carries them across runs and restarts.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ class Policy:
     failures: int = 1
     successes: int = 1
     for_: timedelta | None = None
+    #: How many recent result statuses the state keeps (alerting.flapping.results).
+    history: int = 0
+    #: After this many consecutive unknown results the hard status is critical (None: never).
+    unknown_critical_after: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +43,23 @@ class CheckState:
     good_streak: int = 0
     problem_since: datetime | None = None  # started_at of the first non-ok result of the streak
     last_result_at: datetime | None = None
+    #: Statuses of the last results, oldest first, as Nagios digits ("0022"): compact in JSON.
+    recent: str = ""
+    flapping: bool = False
+    unknown_streak: int = 0
+
+    @property
+    def recent_statuses(self) -> tuple[Status, ...]:
+        return tuple(Status(int(digit)) for digit in self.recent)
+
+    def with_flapping(self, flapping: bool) -> CheckState:
+        return replace(self, flapping=flapping)
 
     def to_data(self) -> dict[str, Any]:
         return {
+            "recent": self.recent,
+            "flapping": self.flapping,
+            "unknown_streak": self.unknown_streak,
             "soft": self.soft.label,
             "bad_streak": self.bad_streak,
             "good_streak": self.good_streak,
@@ -60,6 +82,9 @@ class CheckState:
             good_streak=int(data.get("good_streak", 0)),
             problem_since=when("problem_since"),
             last_result_at=when("last_result_at"),
+            recent=str(data.get("recent", "")),
+            flapping=bool(data.get("flapping", False)),
+            unknown_streak=int(data.get("unknown_streak", 0)),
         )
 
 
@@ -77,8 +102,13 @@ def step(
 ) -> tuple[CheckState, Transition | None]:
     at = result.started_at
     state = previous or CheckState(result.check, Status.OK, at, Status.OK)
-    state = replace(state, soft=result.status, last_result_at=at)
-    if result.status is Status.OK:
+    recent = (state.recent + str(int(result.status)))[-policy.history :] if policy.history else ""
+    unknowns = state.unknown_streak + 1 if result.status is Status.UNKNOWN else 0
+    state = replace(state, soft=result.status, last_result_at=at, recent=recent, unknown_streak=unknowns)
+    status = result.status
+    if policy.unknown_critical_after is not None and unknowns >= policy.unknown_critical_after:
+        status = Status.CRITICAL  # the check keeps failing to tell: treat it as down
+    if status is Status.OK:
         state = replace(state, bad_streak=0, good_streak=state.good_streak + 1, problem_since=None)
         if state.status is not Status.OK and state.good_streak >= policy.successes:
             return _turn(state, Status.OK, result)
@@ -90,13 +120,13 @@ def step(
         problem_since=state.problem_since or at,
     )
     if state.status is not Status.OK:
-        if state.status is not result.status:
-            return _turn(state, result.status, result)
+        if state.status is not status:
+            return _turn(state, status, result)
         return state, None
     assert state.problem_since is not None
     sustained = policy.for_ is None or at - state.problem_since >= policy.for_
     if state.bad_streak >= policy.failures and sustained:
-        return _turn(state, result.status, result)
+        return _turn(state, status, result)
     return state, None
 
 

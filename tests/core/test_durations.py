@@ -51,3 +51,18 @@ def test_format_then_parse_round_trips_whole_milliseconds(ms: int) -> None:
 def test_parse_never_raises_anything_but_value_error(text: str) -> None:
     with contextlib.suppress(ValueError):
         parse_duration(text)
+
+
+def test_since_takes_a_duration_back_from_now_or_a_date_in_the_config_zone() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from checkrunner.core.durations import parse_since
+
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    sao_paulo = ZoneInfo("America/Sao_Paulo")
+    assert parse_since("24h", now, sao_paulo) == datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    assert parse_since("2026-11-21", now, sao_paulo) == datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+    assert parse_since("2026-11-21T00:00:00+00:00", now, sao_paulo) == datetime(2026, 11, 21, tzinfo=UTC)
+    with pytest.raises(ValueError, match="expected a duration"):
+        parse_since("yesterday", now, sao_paulo)

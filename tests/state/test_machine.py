@@ -54,3 +54,32 @@ def test_state_round_trips_through_its_stored_form() -> None:
     state, _ = step(None, result(W, 5), Policy(for_=timedelta(minutes=5)))
     again = CheckState.from_data(state.check, state.status, state.since, state.to_data())
     assert again == state
+
+
+U = Status.UNKNOWN
+
+
+def test_unknowns_turn_critical_after_the_configured_count() -> None:
+    # unknown, then a third consecutive unknown counts as critical; an ok in between resets it
+    policy = Policy(unknown_critical_after=3)
+    assert run([(U, 0), (U, 1), (OK, 2), (U, 3), (U, 4), (U, 5), (U, 6), (OK, 7)], policy) == [
+        (0, U),
+        (2, OK),
+        (3, U),
+        (5, C),
+        (7, OK),
+    ]
+
+
+def test_unknowns_stay_unknown_without_the_setting() -> None:
+    assert run([(U, 0), (U, 1), (U, 2), (U, 3)], Policy()) == [(0, U)]
+
+
+def test_recent_statuses_and_flags_survive_the_stored_form() -> None:
+    state = None
+    for status, seconds in [(OK, 0), (C, 1), (U, 2), (U, 3)]:
+        state, _ = step(state, result(status, seconds), Policy(history=3))
+    assert state is not None
+    assert state.recent_statuses == (C, U, U) and state.unknown_streak == 2
+    flagged = state.with_flapping(True)
+    assert CheckState.from_data("api", flagged.status, flagged.since, flagged.to_data()) == flagged
