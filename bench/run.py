@@ -1,6 +1,6 @@
 """checkrunner's daemon benchmarks: one command, one table.
 
-Usage: python bench/run.py [--quick] [--only scheduler,storage,http,command,idle] [--runs N]
+Usage: python bench/run.py [--quick] [--only scheduler,storage,http,command,idle,reports] [--runs N]
 
 Prints ONE markdown table to stdout (progress goes to stderr): metric | checkrunner | baseline
 measured in the same run | ratio (checkrunner / baseline) | target | pass/fail, then numbered
@@ -29,12 +29,13 @@ if str(REPO) not in sys.path:
 import commands  # noqa: E402
 import http_checks  # noqa: E402
 import idle  # noqa: E402
+import reports  # noqa: E402
 import scheduler  # noqa: E402
 import storage  # noqa: E402
 from procs import BenchError, progress  # noqa: E402
 from report import Row, Target, render  # noqa: E402
 
-SECTIONS = ("scheduler", "storage", "http", "command", "idle")
+SECTIONS = ("scheduler", "storage", "http", "command", "idle", "reports")
 
 
 def plan(quick: bool, runs: int | None) -> dict[str, Callable[[Path], list[Row]]]:
@@ -44,12 +45,14 @@ def plan(quick: bool, runs: int | None) -> dict[str, Callable[[Path], list[Row]]
         http = http_checks.Params(warmup_s=2, measure_s=4, runs=1)
         command = commands.Params(warmup_s=1, measure_s=4, runs=1)
         idle_s = 30.0
+        rep = reports.Params(checks=100, raw_day=False, runs=1)
     else:
         sched = scheduler.Params()
         store = storage.Params()
         http = http_checks.Params()
         command = commands.Params()
         idle_s = 60.0
+        rep = reports.Params()
     if runs is not None:
         sched = scheduler.Params(
             sched.jobs, sched.period_s, sched.warmup_s, sched.measure_s, sched.drain_s, runs
@@ -57,12 +60,14 @@ def plan(quick: bool, runs: int | None) -> dict[str, Callable[[Path], list[Row]]
         store = storage.Params(store.rows, store.per_row, runs)
         http = http_checks.Params(http.warmup_s, http.measure_s, runs)
         command = commands.Params(command.warmup_s, command.measure_s, runs)
+        rep = reports.Params(rep.checks, rep.raw_day, runs)
     return {
         "scheduler": lambda folder: scheduler.measure(folder, sched),
         "storage": lambda folder: storage.measure(folder, store),
         "http": lambda folder: http_checks.measure(folder, http),
         "command": lambda folder: commands.measure(folder, command),
         "idle": lambda folder: idle.measure(folder, idle_s),
+        "reports": lambda folder: reports.measure(folder, rep),
     }
 
 
