@@ -1,6 +1,6 @@
 # checkrunner as a container: config by mount (/config/schedules.yaml) or env, state in /data.
-# The HEALTHCHECK will probe /healthz once the web surface lands; until then the process
-# exiting is what the orchestrator sees.
+# HEALTHCHECK probes /healthz (scheduler ticking and on time, database reachable); slim images
+# have no curl, so Python asks. It assumes server.listen on port 8090 (the default).
 FROM python:3.11-slim
 
 RUN apt-get update \
@@ -20,5 +20,7 @@ VOLUME ["/data"]
 ENV CHECKRUNNER_CONFIG=/config/schedules.yaml \
     CHECKRUNNER_DATABASE_URL=sqlite:////data/checkrunner.db \
     PYTHONUNBUFFERED=1
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8090/healthz', timeout=8).status == 200 else 1)"]
 ENTRYPOINT ["checkrunner"]
 CMD ["run"]
