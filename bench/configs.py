@@ -32,6 +32,8 @@ def write_config(
         f"checks_dir: {json.dumps(str(PLUGINS))}",
         # No channel: the benchmarks measure checking, not notifying.
         "alerting: {default: []}",
+        # Any free port: several daemons of one section run side by side.
+        'server: {listen: "127.0.0.1:0"}',
     ]
     for section, entries in (("checks", checks), ("monitors", monitors)):
         lines.append(f"{section}:" if entries else f"{section}: {{}}")

@@ -9,25 +9,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
 
+from checkrunner.alerting import Decision, DecisionContext, Intent, Subject, followups, on_transition
+from checkrunner.alerting.batch import FlapEvent, batch_decisions, flap_step
 from checkrunner.config.spec import CheckSpec, Config
 from checkrunner.core.clock import Clock, SystemClock
-from checkrunner.core.errors import UsageError
+from checkrunner.core.durations import format_duration
+from checkrunner.core.errors import StoreError, UsageError
+from checkrunner.core.observe import NullObserver, Observer
 from checkrunner.core.result import CheckResult
 from checkrunner.core.status import Status, worst
 from checkrunner.core.thresholds import BaselineStats
+from checkrunner.notify.message import Message
+from checkrunner.notify.outbox import Outbox
 from checkrunner.plugins.contract import CheckContext, PingState
+from checkrunner.report.burn import burn_states
+from checkrunner.report.checklist import checklist_context, checklist_message
+from checkrunner.report.slo import SloStatus
 from checkrunner.runner.check import RunOutcome, run_check
 from checkrunner.runner.http import shared_client
 from checkrunner.state.baselines import compute_baseline
 from checkrunner.state.machine import CheckState, Policy, Transition, step
-from checkrunner.store import Store, StoredState
+from checkrunner.store import MessageRecord, NewMessage, Store, StoredState
 
 log = logging.getLogger("checkrunner.engine")
 
@@ -39,6 +49,8 @@ class ChecklistRun:
     status: Status
     started_at: datetime
     results: tuple[CheckResult, ...]
+    #: The report's messages (after delivery when the run waited for it).
+    report: tuple[MessageRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +72,7 @@ class Engine:
         clock: Clock | None = None,
         *,
         watching_since: datetime | None = None,
+        instance: str | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -68,9 +81,14 @@ class Engine:
         self._http: httpx.AsyncClient | None = None
         #: Set by the daemon: results of many runs are then written in one transaction.
         self.batcher: Batcher | None = None
+        #: Told about every result (the daemon's web room counts them for /metrics).
+        self.observer: Observer = NullObserver()
         # Created on first use, on the event loop (limits.concurrency / limits.per_host).
         self._slots: asyncio.Semaphore | None = None
         self._host_slots: dict[str, asyncio.Semaphore] = {}
+        #: Who leases outbox messages: the daemon passes its instance id.
+        self.instance = instance or f"cli:{os.getpid()}"
+        self._outbox: Outbox | None = None
 
     def http_client(self) -> httpx.AsyncClient:
         """The shared client, created on first use inside the running event loop."""
@@ -95,13 +113,23 @@ class Engine:
             failures=spec.common.failures or alerting.failures,
             successes=spec.common.successes or alerting.successes,
             for_=spec.common.for_,
+            history=alerting.flapping.results,
+            unknown_critical_after=alerting.unknown_critical_after,
         )
 
     # -- preparing a run (store reads, in a thread) -------------------------------------
+    async def _prepare_runs(self, specs: Sequence[CheckSpec], now: datetime) -> list[_Prepared]:
+        """Contexts for ``specs``. Most checks need nothing from the store and are prepared on
+        the loop at once (no thread hop: this is the fire path); memo, heartbeat and baseline
+        checks are read in a thread, in as few transactions as possible."""
+        if not any(_needs_store(spec) for spec in specs):
+            return [self._prepare(spec, now, {}) for spec in specs]
+        return await asyncio.to_thread(self._prepare_all, specs, now)
+
     def _prepare_all(self, specs: Sequence[CheckSpec], now: datetime) -> list[_Prepared]:
-        """Everything the runs need from the store, read in as few transactions as possible:
-        one for all memos, then one per heartbeat or baseline check."""
-        rows = self.store.load_states([spec.name for spec in specs])
+        """One transaction for all memos, then one per heartbeat or baseline check."""
+        wanted = [spec.name for spec in specs if spec.plugin.uses_memo]
+        rows = self.store.load_states(wanted) if wanted else {}
         return [self._prepare(spec, now, rows[spec.name].memo if spec.name in rows else {}) for spec in specs]
 
     def _prepare(self, spec: CheckSpec, now: datetime, memo: Mapping[str, Any]) -> _Prepared:
@@ -128,36 +156,59 @@ class Engine:
     # -- recording (one transaction for results, then states) ---------------------------
     def _record(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:
         """Step the states of the checks in ``outcomes`` (one check may appear several times
-        in a batch, e.g. a fast cadence: stepped in time order) and write results, memos and
-        states in one transaction."""
+        in a batch, e.g. a fast cadence: stepped in time order), decide what to tell, and write
+        results, memos, states, incidents and notification intents in one transaction."""
+        config = self.config
         results = [outcome.result for outcome in outcomes]
-        stored = self.store.load_states(sorted({r.check for r in results}))
+        names = {r.check for r in results}
+        dependencies = {d for name in names if (spec := config.checks.get(name)) for d in spec.depends_on}
+        stored = self.store.load_states(sorted(names | dependencies))
         current: dict[str, CheckState] = {}
         transitions: list[Transition] = []
+        flaps: list[FlapEvent] = []
+        flapping_policy = config.document.alerting.flapping
         for result in sorted(results, key=lambda r: r.started_at):
-            spec = self.config.checks.get(result.check)
+            spec = config.checks.get(result.check)
             if spec is None:
                 continue
             previous = current.get(result.check)
             if previous is None and (row := stored.get(result.check)) is not None and row.data:
                 previous = CheckState.from_data(result.check, row.status, row.since, row.data)
             state, transition = step(previous, result, self.policy(spec))
+            state, flap = flap_step(state, flapping_policy)
             current[result.check] = state
             if transition is not None:
                 transitions.append(transition)
+            if flap is not None:
+                flaps.append(flap)
         memos = {o.result.check: o.memo for o in outcomes if o.memo is not None}
-        states = [
-            StoredState(
-                check=name,
-                status=state.status,
-                since=state.since,
-                updated_at=state.last_result_at or state.since,
-                data=state.to_data(),
-                memo={},
+        states = [_stored(state) for state in current.values()]
+        decide = None
+        flap_intents: list[Intent] = []
+        if transitions or flaps:
+            now = self.clock.now()
+            hard = {name: row.status for name, row in stored.items()}
+            hard.update({name: state.status for name, state in current.items()})
+            flapping = {name for name, row in stored.items() if row.data.get("flapping")}
+            flapping -= current.keys()
+            flapping |= {name for name, state in current.items() if state.flapping}
+            decide, flap_intents = batch_decisions(
+                config,
+                now,
+                silences=self.store.silences(now),
+                hard=hard,
+                flapping=frozenset(flapping),
+                flaps=flaps,
             )
-            for name, state in current.items()
-        ]
-        self.store.record_batch(results, memos, states)
+        decided = self.store.record_batch(results, memos, states, transitions, decide, flap_intents)
+        for intent in decided:
+            log.info(
+                "alert kind=%s check=%s severity=%s channel=%s",
+                intent.kind,
+                intent.check,
+                intent.severity,
+                intent.channel,
+            )
         return transitions
 
     async def _persist(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:
@@ -173,11 +224,12 @@ class Engine:
         specs = [self.spec(name) for name in names]
         now = self.clock.now()
         self.http_client()  # created here, on the loop, before _prepare runs in a thread
-        prepared = await asyncio.to_thread(self._prepare_all, specs, now)
+        prepared = await self._prepare_runs(specs, now)
         outcomes = await asyncio.gather(*(self._limited(p, run_id) for p in prepared))
         transitions = await self._persist(outcomes)
         for outcome in outcomes:
             _log_result(outcome.result, job)
+            self.observer.check_result(outcome.result)
         for transition in transitions:
             log.info(
                 "state check=%s from=%s to=%s", transition.check, transition.previous, transition.current
@@ -211,12 +263,126 @@ class Engine:
             run_id=run_id,
         )
 
+    # -- alerting beyond transitions ------------------------------------------------------
+    def decision_context(self, now: datetime, checks: Sequence[str] = ()) -> DecisionContext:
+        """The world at ``now`` for decisions about ``checks``: silences, and the hard status
+        and flapping flag of those checks and their dependencies."""
+        names = set(checks)
+        names |= {d for name in checks if (spec := self.config.checks.get(name)) for d in spec.depends_on}
+        stored = self.store.load_states(sorted(names)) if names else {}
+        return DecisionContext.from_config(
+            self.config,
+            now,
+            silences=self.store.silences(now),
+            hard={name: row.status for name, row in stored.items()},
+            flapping=frozenset(name for name, row in stored.items() if row.data.get("flapping")),
+        )
+
+    def followups_pass(self) -> int:
+        """Reminders, escalations and problems told late for every open incident (blocking:
+        run it in a thread). How many notices were decided."""
+        incidents = self.store.open_incidents()
+        if not incidents:
+            return 0
+        now = self.clock.now()
+        ctx = self.decision_context(now, [incident.check for incident in incidents])
+        with_results = [
+            replace(incident, last_result=next(iter(self.store.history(incident.check, limit=1)), None))
+            for incident in incidents
+        ]
+        intents = followups(with_results, self.config.checks, ctx)
+        return self.store.add_intents(intents) if intents else 0
+
+    def slo_pass(self) -> int:
+        """Error-budget burn alerts (blocking: run it in a thread). Each SLO is the pseudo-check
+        ``slo:<name>``: critical while a fast-burn rule fires (1 h and 5 min windows above
+        14.4x), warning while a slow one does (6 h and 30 min above 6x), ok otherwise; its
+        changes open and resolve incidents and are routed like any check's. How many notices."""
+        config = self.config
+        if not config.document.slos:
+            return 0
+        now = self.clock.now()
+        statuses = burn_states(self.store, config, now)
+        names = {f"slo:{name}": slo for name, slo in statuses.items()}
+        stored = self.store.load_states(sorted(names))
+        states: list[CheckState] = []
+        transitions: list[Transition] = []
+        for check, slo in names.items():
+            rule = slo.alert
+            status = (
+                Status.OK
+                if rule is None
+                else Status.CRITICAL
+                if rule.severity == "critical"
+                else Status.WARNING
+            )
+            result = CheckResult(check, status, now, 0.0, _burn_summary(slo), value=slo.remaining_pct)
+            row = stored.get(check)
+            previous = (
+                CheckState.from_data(check, row.status, row.since, row.data) if row and row.data else None
+            )
+            state, transition = step(previous, result, Policy())
+            states.append(state)
+            if transition is not None:
+                transitions.append(transition)
+        ctx = self.decision_context(now)
+        subject = {check: Subject(check, tags=("slo",)) for check in names}
+        decided = self.store.record_batch(
+            [],
+            {},
+            [_stored(state) for state in states],
+            transitions,
+            lambda t, incident: on_transition(t, subject[t.check], ctx, incident),
+        )
+        return len(decided)
+
+    def system_alert(self, decide: Callable[[DecisionContext], Decision]) -> int:
+        """Store what ``decide`` says about checkrunner itself (a config error, a missed fire)."""
+        decision = decide(self.decision_context(self.clock.now()))
+        if decision.suppressed_by:
+            log.info("alert held back: %s", decision.suppressed_by)
+        return self.store.add_intents(decision.intents)
+
+    async def notify(
+        self, kind: str, key: str, messages: Mapping[str, Message], wait: float | None = None
+    ) -> list[MessageRecord]:
+        """Queue one rendered message per channel (``{key}:{channel}`` dedups a repeat). With
+        ``wait`` (one-shot commands) deliver them now, for at most ``wait`` seconds; without it
+        the daemon's outbox loop delivers them. The message records (after delivery, with wait)."""
+        redact = self.config.redactor
+        batch = [
+            NewMessage(channel, kind, f"{key}:{channel}", redact(m.title), redact(m.body), m.format)
+            for channel, m in messages.items()
+        ]
+        outbox = self.outbox()
+        if wait is None:
+            expire = self.config.document.alerting.delivery.expire
+            ids = await asyncio.to_thread(self.store.enqueue_messages, batch, self.clock.now(), expire)
+            return await asyncio.to_thread(self.store.get_messages, ids)
+        return await outbox.send_and_wait(batch, wait)
+
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            self._outbox = Outbox(self.config, self.store, self.clock, self.instance)
+        self._outbox.config = self.config
+        self._outbox.observer = self.observer
+        return self._outbox
+
     async def run_check(self, name: str) -> CheckResult:
         return (await self.run_checks([name]))[0]
 
-    async def run_checklist(self, name: str, scheduled_at: datetime | None = None) -> ChecklistRun:
+    async def run_checklist(
+        self,
+        name: str,
+        scheduled_at: datetime | None = None,
+        *,
+        report: bool = True,
+        wait: float | None = None,
+    ) -> ChecklistRun:
         """Run the steps of checklist ``name`` in order (an action step may depend on the
-        previous one), recording a run that groups them."""
+        previous one), recording a run that groups them; then, with ``report`` and per the
+        checklist's ``report:`` (``when: always|problems``), queue its report to each channel
+        (delivered now for at most ``wait`` seconds when given, else by the daemon)."""
         checklist = self.config.checklists.get(name)
         if checklist is None:
             raise UsageError(f"unknown checklist {name!r}")
@@ -228,7 +394,78 @@ class Engine:
         status = worst(result.status for result in results)
         await asyncio.to_thread(self.store.finish_run, run_id, status, self.clock.now())
         log.info("checklist=%s run=%s status=%s steps=%d", name, run_id, status, len(results))
-        return ChecklistRun(name, run_id, status, started, tuple(results))
+        run = ChecklistRun(name, run_id, status, started, tuple(results))
+        target = checklist.report
+        if report and target is not None and (target.when == "always" or status is not Status.OK):
+            context = await asyncio.to_thread(self.checklist_context, run)
+            messages = {
+                channel: checklist_message(self.config, context, self.config.channels[channel].format)
+                for channel in target.to
+            }
+            try:
+                sent = await self.notify("checklist", f"checklist:{name}:run:{run_id}", messages, wait)
+            except StoreError as exc:
+                log.error("checklist=%s run=%s report not queued: %s", name, run_id, exc)
+            else:
+                run = replace(run, report=tuple(sent))
+        return run
+
+    def checklist_context(self, run: ChecklistRun) -> dict[str, Any]:
+        """What the checklist templates get, with what changed since the previous run."""
+        config = self.config
+        return checklist_context(
+            title=config.checklists[run.checklist].title or run.checklist,
+            checklist=run.checklist,
+            status=run.status.label,
+            run_id=run.run_id,
+            started_at=run.started_at,
+            results=run.results,
+            previous=self.store.previous_run("checklist", run.checklist, run.run_id),
+            public_url=config.document.server.public_url,
+        )
+
+    async def run_report(self, name: str, scheduled_at: datetime | None = None) -> list[MessageRecord]:
+        """Render period report ``name`` for the previous full period before ``scheduled_at``
+        (default now) and queue it to each channel of its ``to:`` in that channel's format.
+        Deduplicated per period (``report:<name>:<period>``): two daemons, or a catch-up after
+        a restart, send it once. Store reads and rendering run in a worker thread."""
+        from checkrunner.report import deliver
+
+        config = self.config
+        period = deliver.choose_period(config, name, None, scheduled_at or self.clock.now())
+
+        def prepare() -> dict[str, Message]:
+            self.store.set_rollup_timezone(config.timezone)  # whole-day rollups in this zone
+            view = deliver.prepare(self.store, config, name, period, self.clock.now())
+            return deliver.channel_messages(deliver.environment(config), view, config)
+
+        messages = await asyncio.to_thread(prepare)
+        log.info("report=%s period=%s channels=%d", name, period.label, len(messages))
+        if not messages:
+            return []
+        return await self.notify("report", deliver.dedup_key(name, period), messages)
+
+
+def _burn_summary(slo: SloStatus) -> str:
+    burns = ", ".join(f"{format_duration(w)} {rate:.1f}x" for w, rate in sorted(slo.burn.items()))
+    left = "-" if slo.remaining_pct is None else f"{slo.remaining_pct:.0f}%"
+    verdict = "burning too fast" if slo.alert is not None else "within budget"
+    return f"error budget {verdict} (burn {burns}); {left} of the budget left"
+
+
+def _stored(state: CheckState) -> StoredState:
+    return StoredState(
+        check=state.check,
+        status=state.status,
+        since=state.since,
+        updated_at=state.last_result_at or state.since,
+        data=state.to_data(),
+        memo={},
+    )
+
+
+def _needs_store(spec: CheckSpec) -> bool:
+    return spec.plugin.uses_memo or spec.plugin.needs_pings or spec.uses_baseline
 
 
 def _log_result(result: CheckResult, job: str | None) -> None:

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict, PrivateAttr, field_validator, model_validator
 
-from checkrunner.core.durations import format_duration, parse_duration
+from checkrunner.core.durations import format_age, format_duration, parse_duration
 from checkrunner.core.errors import CheckFailed
 from checkrunner.core.result import Observation, one_line
 from checkrunner.core.status import Status
@@ -138,7 +138,7 @@ def evaluate(
     value = (now - last).total_seconds() if last else None
     if pings.last_fail and (last is None or pings.last_fail > last):
         code = "" if pings.last_exit_code is None else f" (exit {pings.last_exit_code})"
-        summary = f"reported failure{code} {ago(now - pings.last_fail)} ago"
+        summary = f"reported failure{code} {format_age(now - pings.last_fail)} ago"
         return Observation(Status.CRITICAL, summary, value=value)
     running = pings.last_start if pings.last_start and (last is None or pings.last_start > last) else None
     if schedule is not None:
@@ -164,14 +164,14 @@ def _by_period(
         return Status.UNKNOWN, "no ping recorded and no watch start known"
     if now <= since + period + grace:
         if running:
-            return Status.OK, f"running since {local(running, tz)} ({ago(now - running)})"
+            return Status.OK, f"running since {local(running, tz)} ({format_age(now - running)})"
         if pings.last_ping is None:
             return Status.OK, f"waiting for the first ping (due by {local(since + period + grace, tz)})"
-        return Status.OK, f"last ping {ago(now - since)} ago ({rule})"
+        return Status.OK, f"last ping {format_age(now - since)} ago ({rule})"
     if pings.last_ping is None:
-        return Status.CRITICAL, f"no ping since watching started {ago(now - since)} ago ({rule})"
-    started = f"; a run started {ago(now - running)} ago" if running else ""
-    return Status.CRITICAL, f"no ping for {ago(now - since)} ({rule}){started}"
+        return Status.CRITICAL, f"no ping since watching started {format_age(now - since)} ago ({rule})"
+    started = f"; a run started {format_age(now - running)} ago" if running else ""
+    return Status.CRITICAL, f"no ping for {format_age(now - since)} ({rule}){started}"
 
 
 def _by_schedule(
@@ -189,14 +189,14 @@ def _by_schedule(
         due = f"next run due {local(upcoming, tz)}" if upcoming else "no run due"
         return Status.OK, f"waiting for the first ping ({due})"
     if last is not None and last >= fire:
-        return Status.OK, f"last ping {ago(now - last)} ago, for the run due {local(fire, tz)}"
+        return Status.OK, f"last ping {format_age(now - last)} ago, for the run due {local(fire, tz)}"
     if running is not None and running < fire:
         running = None  # a start from an earlier run says nothing about this one
     if now <= fire + grace:
         if running:
-            return Status.OK, f"running since {local(running, tz)} ({ago(now - running)})"
+            return Status.OK, f"running since {local(running, tz)} ({format_age(now - running)})"
         return Status.OK, f"run due {local(fire, tz)}, waiting (grace until {local(fire + grace, tz)})"
-    before = f"last ping {ago(now - last)} ago" if last else "never pinged"
+    before = f"last ping {format_age(now - last)} ago" if last else "never pinged"
     if running:
         return Status.CRITICAL, (
             f"run started {local(running, tz)} has not finished (grace {format_duration(grace)}; {before})"
@@ -205,17 +205,6 @@ def _by_schedule(
         Status.CRITICAL,
         f"no ping for the run due {local(fire, tz)} (grace {format_duration(grace)}; {before})",
     )
-
-
-def ago(delta: timedelta) -> str:
-    """The two largest units of a duration: ``2h 10m``, ``1d 3h``, ``45s``."""
-    seconds = max(0, int(delta.total_seconds()))
-    parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        amount, seconds = divmod(seconds, size)
-        if amount or (unit == "s" and not parts):
-            parts.append(f"{amount}{unit}")
-    return " ".join(parts[:2])
 
 
 def local(moment: datetime, tz: ZoneInfo) -> str:

@@ -98,6 +98,7 @@ class Position:
 
 class LogCheck(CheckPlugin[LogOptions]):
     type = "log"
+    uses_memo = True
     Options = LogOptions
 
     def describe(self, options: LogOptions) -> str:

@@ -15,6 +15,8 @@ reads what, and what each mode does to it; pure), ``api`` (endpoint bodies; pure
 
 DEFAULT_PORT = 8099
 DEFAULT_TLS_PORT = 8443
+#: The SMTP sink the example's email channel sends to (``mailto://…@127.0.0.1:8025?mode=insecure``).
+DEFAULT_SMTP_PORT = 8025
 DEFAULT_DATA = "demo-data"
 #: The example config's timezone: the traffic curve follows this wall clock.
 DEFAULT_TZ = "America/Sao_Paulo"

@@ -2,7 +2,7 @@
 
 Commands::
 
-    python -m demo serve [--port 8099] [--tls-port 8443] [--data demo-data] [--tz ZONE]
+    python -m demo serve [--port 8099] [--tls-port 8443] [--smtp-port 8025] [--data demo-data] [--tz ZONE]
     python -m demo set CHECK MODE        # MODE: ok | warning | critical | unknown; CHECK may be "all"
     python -m demo status [--json]       # every example check, its mode, what it can reach
     python -m demo run-example [--config schedules.yaml]   # the demo plus `checkrunner run`
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from demo import DEFAULT_DATA, DEFAULT_PORT, DEFAULT_TLS_PORT, DEFAULT_TZ
+from demo import DEFAULT_DATA, DEFAULT_PORT, DEFAULT_SMTP_PORT, DEFAULT_TLS_PORT, DEFAULT_TZ
 from demo.server import Running, start
 
 CHILD_STOP_TIMEOUT_S = 20
@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP port (0: any free port)")
         sub.add_argument("--tls-port", type=int, default=DEFAULT_TLS_PORT, help="HTTPS port (-1: no HTTPS)")
+        sub.add_argument("--smtp-port", type=int, default=DEFAULT_SMTP_PORT,
+                         help="SMTP sink port for email alerts (-1: none)")  # fmt: skip
         sub.add_argument(
             "--data", type=Path, default=Path(DEFAULT_DATA), help="folder of app.log, app.db, ca.pem"
         )
@@ -116,7 +118,7 @@ def _start(args: argparse.Namespace) -> Running:
     tls_port = None if args.tls_port < 0 else args.tls_port
     try:
         return start(args.data, args.port, tls_port, _timezone(args.tz), os.environ.get("DEMO_BACKUP_PING_URL"),
-                     args.seed)  # fmt: skip
+                     args.seed, None if args.smtp_port < 0 else args.smtp_port)  # fmt: skip
     except OSError as exc:
         hint = " (is another demo running?)" if exc.errno == errno.EADDRINUSE else ""
         raise Failure(f"cannot start: {exc.strerror or exc}{hint}") from None

@@ -12,6 +12,10 @@ Routes (127.0.0.1 only):
   for Slack, email and SMS; ``GET /_demo/sink/NAME`` lists them, newest first;
 * ``GET /`` lists all of the above.
 
+With ``smtp_port``, an SMTP receiver (:mod:`demo.smtpsink`) on 127.0.0.1 keeps each email it gets
+in the ``email`` sink too (``{"title": subject, "from", "to", "body"}``), so a ``mailto://`` channel
+works offline; a port it cannot bind is reported and the rest of the demo runs on.
+
 The HTTPS port serves the same routes with a certificate from the demo's private CA, chosen per
 connection by the ``cert`` check's mode. :func:`start` binds the ports and serves from
 background threads; :meth:`Running.stop` shuts everything down cleanly.
@@ -29,6 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -37,6 +42,7 @@ from zoneinfo import ZoneInfo
 from demo.api import ACTIONS, GET_ROUTES, HTML_PAGE
 from demo.catalog import Unsupported
 from demo.model import METRICS, hour_stats
+from demo.smtpsink import SmtpSink
 from demo.state import Demo
 
 MAX_BODY = 256 * 1024
@@ -240,9 +246,10 @@ class TlsServer(QuietServer):
 class Running:
     """A started demo: its state, its servers and their threads. ``stop()`` shuts all down."""
 
-    def __init__(self, demo: Demo, servers: list[QuietServer]) -> None:
+    def __init__(self, demo: Demo, servers: list[QuietServer], smtp: SmtpSink | None = None) -> None:
         self.demo = demo
         self.servers = servers
+        self.smtp = smtp.start() if smtp is not None else None
         self.halt = threading.Event()
         self.threads = [
             threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
@@ -263,13 +270,15 @@ class Running:
             server.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
+        if self.smtp is not None:
+            self.smtp.stop()
         self.demo.close()
 
 
 def start(data_dir: Path, port: int, tls_port: int | None, tz: ZoneInfo, ping_url: str | None = None,
-          seed: int | None = None) -> Running:  # fmt: skip
-    """Bind the ports (0 = any free one; ``tls_port`` None = no HTTPS) and start serving.
-    Raises OSError when a port cannot be bound."""
+          seed: int | None = None, smtp_port: int | None = None) -> Running:  # fmt: skip
+    """Bind the ports (0 = any free one; ``tls_port``/``smtp_port`` None = no HTTPS/SMTP) and start
+    serving. Raises OSError when an HTTP(S) port cannot be bound."""
     demo = Demo(data_dir, tz, datetime.now(tz), seed=seed, ping_url=ping_url)
     handler = make_handler(demo)
     servers: list[QuietServer] = []
@@ -282,12 +291,35 @@ def start(data_dir: Path, port: int, tls_port: int | None, tz: ZoneInfo, ping_ur
             server.server_close()
         demo.close()
         raise
-    running = Running(demo, servers)
+    running = Running(demo, servers, _smtp_sink(demo, smtp_port))
     ports = running.ports
     https = f" and https://127.0.0.1:{ports[1]} (CA {data_dir / 'ca.pem'})" if len(ports) > 1 else ""
     print(f"demo: serving http://127.0.0.1:{ports[0]}{https}; app log {data_dir / 'app.log'}, "
           f"app db {data_dir / 'app.db'}", flush=True)  # fmt: skip
+    if running.smtp is not None:
+        print(f"demo: SMTP sink on 127.0.0.1:{running.smtp.port}; GET /_demo/sink/email lists what it got",
+              flush=True)  # fmt: skip
     return running
+
+
+def _smtp_sink(demo: Demo, port: int | None) -> SmtpSink | None:
+    if port is None:
+        return None
+
+    def keep(sender: str, recipients: list[str], message: EmailMessage) -> None:
+        part = message.get_body(("plain", "html"))
+        body = part.get_content() if part is not None else ""
+        title = str(message.get("Subject", ""))
+        payload = {"title": title, "from": sender, "to": recipients, "body": body}
+        demo.sink_post("email", "message/rfc822", payload, datetime.now(demo.tz))
+        print(f"demo: sink email <- {title!r}", flush=True)
+
+    try:
+        return SmtpSink(port, keep)
+    except OSError as exc:  # the API matters more than the email sink: say so and go on
+        print(f"demo: no SMTP sink: cannot bind 127.0.0.1:{port}: {exc.strerror or exc}", file=sys.stderr,
+              flush=True)  # fmt: skip
+        return None
 
 
 def _ticker(demo: Demo, stop: threading.Event) -> None:

@@ -6,6 +6,8 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from checkrunner.config import load_config
 from checkrunner.core.clock import ManualClock
 from checkrunner.core.result import CheckResult
@@ -160,3 +162,43 @@ async def test_per_host_limit_caps_concurrent_checks_against_one_host(
         server.server_close()
     assert all(r.status is Status.OK for r in results)
     assert active[1] == 2
+
+
+COUNTER_PLUGIN = """
+from checkrunner.core.result import Observation
+from checkrunner.core.status import Status
+from checkrunner.plugins.contract import CheckContext, CheckOptions, CheckPlugin
+
+
+class CounterCheck(CheckPlugin[CheckOptions]):
+    type = "counter"
+    Options = CheckOptions
+    uses_memo = USES_MEMO
+
+    async def run(self, options: CheckOptions, ctx: CheckContext) -> Observation:
+        n = int(ctx.memo.get("n", 0)) + 1
+        return Observation(Status.OK, f"run {n}", value=float(n), memo={"n": n})
+"""
+
+
+async def test_a_plugin_gets_its_memo_back_only_when_it_declares_uses_memo(
+    tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("checkrunner.runner.check._WARNED_MEMO", set())  # warned once per process
+    values = {}
+    for declared in (True, False):
+        folder = tmp_path / str(declared)
+        (folder / "checks").mkdir(parents=True)
+        (folder / "checks" / "counter.py").write_text(COUNTER_PLUGIN.replace("USES_MEMO", str(declared)))
+        name = f"c{int(declared)}"  # one database for both configs: separate histories
+        engine, store, clock = make(folder, f"checks:\n  {name}: {{type: counter, every: 1m}}\n", db_url)
+        try:
+            for _ in range(3):
+                clock.advance(timedelta(minutes=1))
+                await engine.run_check(name)
+            values[declared] = [r.value for r in reversed(store.history(name))]
+        finally:
+            await engine.aclose()
+            store.close()
+    assert values == {True: [1.0, 2.0, 3.0], False: [1.0, 1.0, 1.0]}
+    assert "returned a memo but does not set uses_memo = True" in caplog.text

@@ -5,23 +5,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from checkrunner.app import config_path, load_config, open_app
-from checkrunner.cli.render import MARKS, dumps, local_iso, result_json, result_line, results_table
+from checkrunner.cli import alert_commands, loading, report_command
+from checkrunner.cli.render import dumps, local_iso, result_json, result_line, results_table
 from checkrunner.cli.schedule_table import job_rows
+from checkrunner.cli.status_view import status_text, status_view
 from checkrunner.config import Config
 from checkrunner.core.clock import SystemClock
-from checkrunner.core.durations import parse_duration
+from checkrunner.core.durations import parse_duration, parse_since
 from checkrunner.core.errors import ConfigError, UsageError
 from checkrunner.core.problems import Problem
 from checkrunner.daemon import logs
 from checkrunner.daemon.service import run_daemon
 from checkrunner.engine import Engine
+from checkrunner.report.checklist import checklist_message
+from checkrunner.report.preflight import preflight
 from checkrunner.store import Store
-from checkrunner.templating import make_environment, render
+from checkrunner.web.ping import is_heartbeat, ping_key, ping_url
 
 T = TypeVar("T")
 
@@ -34,10 +38,8 @@ async def _closing(engine: Engine, work: Awaitable[T]) -> T:
         await engine.aclose()
 
 
-def _load(args: argparse.Namespace) -> Config:
-    config = load_config(config_path(args.config))
-    _current_redactor[0] = config.redactor
-    return config
+_load = loading.load
+redact = loading.redact
 
 
 def _print_warnings(warnings: tuple[Problem, ...] | list[Problem]) -> None:
@@ -45,16 +47,8 @@ def _print_warnings(warnings: tuple[Problem, ...] | list[Problem]) -> None:
         print(problem.render(), file=sys.stderr)
 
 
-_current_redactor: list[Callable[[str], str]] = [lambda text: text]
-
-
 def configure_logging(level: str, json_lines: bool) -> None:
-    logs.configure(level, json_lines, lambda: _current_redactor[0])
-
-
-def redact(text: str) -> str:
-    """``text`` with the secrets of the config loaded last masked (unchanged before one loaded)."""
-    return _current_redactor[0](text)
+    logs.configure(level, json_lines, loading.current_redactor)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -64,7 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--shutdown-grace: {exc}") from None
     config = _load(args)
     _print_warnings(config.warnings)
-    return run_daemon(config, grace, on_config=lambda new: _current_redactor.__setitem__(0, new.redactor))
+    return run_daemon(config, grace, on_config=loading.remember)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -77,8 +71,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if args.json:
             print(dumps({"valid": False, "jobs": [], "problems": [p.render() for p in exc.problems]}))
         return 2
-    _current_redactor[0] = config.redactor
+    loading.remember(config)
     _print_warnings(config.warnings)
+    broken = preflight(config)  # every report/checklist template renders against a synthetic context
+    if broken:
+        for problem in broken:
+            print(problem.render(), file=sys.stderr)
+        if args.json:
+            print(dumps({"valid": False, "jobs": [], "problems": [p.render() for p in broken]}))
+        return 2
     now = SystemClock().now()
     rows = job_rows(config, now)
     tz = config.timezone
@@ -124,7 +125,15 @@ def cmd_checklist(args: argparse.Namespace) -> int:
     if args.name not in config.checklists:
         raise UsageError(f"unknown checklist {args.name!r} (known: {', '.join(sorted(config.checklists))})")
     with open_app(config) as app:
-        run = asyncio.run(_closing(app.engine, app.engine.run_checklist(args.name)))
+        work = app.engine.run_checklist(
+            args.name, report=not args.no_notify, wait=alert_commands.DELIVERY_WAIT
+        )
+        run = asyncio.run(_closing(app.engine, work))
+        context = None if args.json else app.engine.checklist_context(run)
+    for message in run.report:
+        if message.state != "sent":
+            why = message.last_error or "not delivered yet"
+            print(f"report to {message.channel} not delivered ({message.state}): {why}", file=sys.stderr)
     tz = config.timezone
     if args.json:
         print(
@@ -139,34 +148,16 @@ def cmd_checklist(args: argparse.Namespace) -> int:
             )
         )
     else:
-        env = make_environment(config.templates_dir, tz)
-        text = render(
-            env,
-            "checklist.txt.j2",
-            title=config.checklists[args.name].title or args.name,
-            status=run.status.label,
-            run_id=run.run_id,
-            started_at=run.started_at,
-            results=run.results,
-            width=max((len(r.check) for r in run.results), default=0),
-            marks=MARKS,
-        )
-        print(text, end="")
+        assert context is not None
+        print(checklist_message(config, context, "text").body, end="")
     return run.status.exit_code
 
 
 def _since(text: str, config: Config, now: datetime) -> datetime:
     try:
-        return now - parse_duration(text)
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(
-            f"--since {text!r}: expected a duration (24h, 7d) or an ISO date (2026-11-21)"
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=config.timezone)
+        return parse_since(text, now, config.timezone)
+    except ValueError as exc:
+        raise UsageError(f"--since {text!r}: {exc}") from None
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -190,47 +181,25 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     config = _load(args)
-    tz = config.timezone
-    store = Store.open(config.database_url)
-    try:
-        states = store.load_states()
-        latest = store.latest_results()
-    finally:
-        store.close()
-    checks: list[dict[str, Any]] = []
-    for name in sorted(config.checks):
-        state = states.get(name)
-        last = latest.get(name)
-        soft = state.data.get("soft") if state is not None else None
-        if state is None:
-            phase = "pending"
-        elif soft is not None and soft != state.status.label:
-            phase = "soft"  # the last result disagrees; not confirmed yet (failures/for:)
-        else:
-            phase = "hard"
-        checks.append(
-            {
-                "check": name,
-                "state": phase,
-                "status": state.status.label if state is not None else None,
-                "since": local_iso(state.since, tz) if state is not None else None,
-                "last_result": result_json(last, tz) if last is not None else None,
-                "silenced": False,
-                "acknowledged": False,
-            }
-        )
+    now = SystemClock().now()
+    with open_app(config) as app:
+        view = status_view(config, app.store, now)
     if args.json:
-        print(dumps({"checks": checks, "incidents": [], "silences": [], "channels": []}))
+        print(dumps(view))
         return 0
-    width = max((len(c["check"]) for c in checks), default=0)
-    for item in checks:
-        last = item["last_result"]
-        status = (item["status"] or "pending").upper()
-        if item["state"] == "soft" and last is not None:
-            status += f" ({last['status']}?)"
-        since = f"since {item['since']}" if item["since"] else "never run"
-        summary = last["summary"] if last else ""
-        print(f"{status:<16}  {item['check']:<{width}}  {since:<36}  {summary}")
+    print(status_text(view), end="")
+    return 0
+
+
+def cmd_ping_url(args: argparse.Namespace) -> int:
+    config = _load(args)
+    if not is_heartbeat(config.checks.get(args.name)):
+        heartbeats = sorted(name for name, spec in config.checks.items() if is_heartbeat(spec))
+        known = ", ".join(heartbeats) or "none configured"
+        raise UsageError(f"{args.name!r} is not a heartbeat check (heartbeat checks: {known})")
+    with open_app(config) as app:
+        key = ping_key(config, app.store, args.name)
+    print(ping_url(config.document.server, args.name, key))
     return 0
 
 
@@ -256,7 +225,10 @@ _COMMANDS = {
     "checklist": cmd_checklist,
     "history": cmd_history,
     "status": cmd_status,
+    "ping-url": cmd_ping_url,
     "db": cmd_db,
+    **alert_commands.COMMANDS,
+    **report_command.COMMANDS,
 }
 
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from checkrunner import __version__
-from checkrunner.cli import commands
+from checkrunner.cli import alert_commands, commands, report_command
 from checkrunner.core.errors import CheckrunnerError, ConfigError
 
 #: Commands that answer like a Nagios plugin (3 = unknown when they cannot run).
@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="current state of every check")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("ping-url", help="print a heartbeat check's full ping URL (with its key)")
+    p.add_argument("name")
+
+    alert_commands.add_parsers(sub)
+    report_command.add_parser(sub)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", parser_class=_Parser)

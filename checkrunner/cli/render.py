@@ -8,10 +8,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from checkrunner.core.result import CheckResult
-from checkrunner.core.status import Status
-
-_MARK = {Status.OK: "OK", Status.WARNING: "WARN", Status.CRITICAL: "CRIT", Status.UNKNOWN: "UNKN"}
-MARKS = {status.label: mark for status, mark in _MARK.items()}
+from checkrunner.core.status import MARKS
 
 
 def local_iso(at: datetime, tz: tzinfo) -> str:
@@ -28,7 +25,7 @@ def result_line(result: CheckResult, tz: tzinfo, *, width: int = 0) -> str:
     value = "" if result.value is None else f" value={result.value:g}"
     when = result.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
     return (
-        f"{_MARK[result.status]:<4}  {result.check:<{width}}  {when}  "
+        f"{MARKS[result.status.label]:<4}  {result.check:<{width}}  {when}  "
         f"{result.latency_ms:7.0f} ms{value}  {result.summary}"
     )
 

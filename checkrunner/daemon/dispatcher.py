@@ -17,8 +17,10 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from checkrunner.core.clock import Clock
+from checkrunner.core.observe import NullObserver, Observer
 from checkrunner.daemon.jobs import JobDef
 from checkrunner.engine import Engine
+from checkrunner.report.retention import apply_retention
 from checkrunner.scheduling.timer import Fire
 from checkrunner.store import Store
 from checkrunner.store.repository import FinishedFire
@@ -54,6 +56,8 @@ class Dispatcher:
         self._finished: list[FinishedFire] = []
         self._flushing: asyncio.Task[None] | None = None
         self.counts: dict[str, int] = {"ran": 0, "skipped": 0, "missed": 0, "lost": 0}
+        #: Told about every fire (ran with its lateness, skipped, missed) for /metrics.
+        self.observer: Observer = NullObserver()
 
     # -- called by the timer, on the event loop ------------------------------------------
     def on_fires(self, batch: list[Fire]) -> None:
@@ -86,6 +90,8 @@ class Dispatcher:
             self._start(job, at)
         if skipped:
             self.counts["skipped"] += len(skipped)
+            for job_id, _at in skipped:
+                self.observer.fire(job_id, "skipped", None)
             running = sum(self._busy(job_id) for job_id, _ in skipped)
             # One line per batch, not per fire: a herd of overlaps must not flood the log.
             log.warning(
@@ -114,6 +120,7 @@ class Dispatcher:
         started = self.clock.now()
         lateness = (started - scheduled_at).total_seconds()
         self.lateness.append(lateness)
+        self.observer.fire(job.id, "ran", lateness)
         if len(self.lateness) > 100_000:
             del self.lateness[:50_000]
         run_id: int | None = None
@@ -122,6 +129,11 @@ class Dispatcher:
             if job.kind == "checklist":
                 run = await self.engine.run_checklist(job.name, scheduled_at)
                 run_id = run.run_id
+            elif job.kind == "report":
+                await self.engine.run_report(job.name, scheduled_at)
+            elif job.kind == "retention":
+                engine = self.engine
+                await asyncio.to_thread(apply_retention, engine.store, engine.config, self.clock.now())
             else:
                 await self.engine.run_checks(job.checks, job=job.id)
         except asyncio.CancelledError:

@@ -1,5 +1,5 @@
-"""What the daemon schedules, derived from a Config: one job per checklist and per monitor
-(explicit monitors and checks with their own ``every:``)."""
+"""What the daemon schedules, derived from a Config: one job per checklist, per monitor
+(explicit monitors and checks with their own ``every:``) and per report."""
 
 from __future__ import annotations
 
@@ -9,13 +9,19 @@ from datetime import timedelta
 from typing import Literal
 
 from checkrunner.config import Config
+from checkrunner.report.retention import SCHEDULE as RETENTION_SCHEDULE
 from checkrunner.scheduling import Cadence, CadenceWindow, CronSchedule
 
 #: The internal job that evaluates self-scheduled checks (heartbeats).
 HEARTBEAT_JOB = "heartbeats:watch"
 HEARTBEAT_EVERY = timedelta(minutes=1)
+#: The internal job that prunes results, rollups and notifications per `retention:`.
+RETENTION_JOB = "retention:daily"
 
-JobKind = Literal["checklist", "monitor"]
+JobKind = Literal["checklist", "monitor", "report", "retention"]
+#: A report whose fire fell in downtime still goes out if the daemon is back within this long
+#: (it covers a past period, so being late is better than never).
+REPORT_GRACE = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,14 @@ def jobs_of(config: Config) -> dict[str, JobDef]:
             f"monitor:{name}", "monitor", name, monitor.cadence, monitor.checks, monitor.misfire_grace
         )
         jobs[job.id] = job
+    for name, report in config.document.reports.items():
+        job = JobDef(f"report:{name}", "report", name, report.schedule, (), REPORT_GRACE)
+        jobs[job.id] = job
+    # Pruning per `retention:`, daily; late after downtime is fine, so a long grace.
+    job = JobDef(
+        RETENTION_JOB, "retention", RETENTION_JOB, CronSchedule.parse(RETENTION_SCHEDULE), (), REPORT_GRACE
+    )
+    jobs[job.id] = job
     watched = tuple(sorted(name for name, spec in config.checks.items() if spec.plugin.self_scheduled))
     if watched:
         # Heartbeat checks turn critical by themselves when pings stop: evaluate them often.

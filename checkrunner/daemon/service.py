@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import hashlib
 import logging
 import os
 import signal
@@ -20,9 +22,12 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from checkrunner.alerting import config_error, missed_fire
+from checkrunner.alerting.routes import route_lints
 from checkrunner.config import Config, load_config
 from checkrunner.core.clock import Clock, SystemClock
-from checkrunner.core.errors import ConfigError
+from checkrunner.core.errors import ConfigError, StoreError
+from checkrunner.daemon.alertloop import AlertLoop
 from checkrunner.daemon.batcher import ResultBatcher
 from checkrunner.daemon.catchup import owed_fires
 from checkrunner.daemon.dispatcher import Dispatcher
@@ -32,10 +37,13 @@ from checkrunner.daemon.watcher import FileWatcher
 from checkrunner.engine import Engine
 from checkrunner.scheduling.timer import Timer
 from checkrunner.store import Store
+from checkrunner.web import WebSurface, check_exposure
 
 log = logging.getLogger("checkrunner.daemon")
 
 SELF_PING_EVERY = 60.0
+#: Seconds the alert loop may take to finish at stop.
+ALERT_STOP_GRACE = 10.0
 #: A second stop signal within this many seconds of the first is the same request.
 DUPLICATE_SIGNAL_WINDOW = 1.0
 
@@ -70,24 +78,33 @@ class Daemon:
     # -- lifecycle -----------------------------------------------------------------------
     async def run(self) -> int:
         config = self.config
+        check_exposure(config.document.server)  # before anything opens: one line, exit 2
         store = await asyncio.to_thread(Store.open, config.database_url)
         self.store = store
-        self.engine = Engine(config, store, self.clock)
+        # Daily rollups cover local days of the config's timezone from the start.
+        await asyncio.to_thread(store.set_rollup_timezone, config.timezone)
+        self.engine = Engine(config, store, self.clock, instance=self.instance)
+        self.alerts = AlertLoop(self.engine, self.clock)
         self.batcher = ResultBatcher(self.engine._record)
         self.engine.batcher = self.batcher
         self.batcher.start()
         jitter = 0.01 if store.dialect == "postgresql" else 0.0
         self.dispatcher = Dispatcher(self.engine, store, self.clock, self.instance, claim_jitter=jitter)
         self.timer = Timer(config.timezone, self.dispatcher.on_fires)
+        self.web = WebSurface(self.engine)
+        self.engine.observer = self.dispatcher.observer = self.web.metrics
+        self.web.liveness.next_fires = lambda: [self.timer.next_run(job_id) for job_id in self.jobs]
         now = self.clock.now()
         self.started_at = now
         self._install_signals()
         try:
+            await self.web.start(config.document.server)
             self._apply_jobs(jobs_of(config), now)
             await self._catch_up(now)
             self.timer.start()
             self._tasks.append(asyncio.create_task(self._watch(), name="config-watcher"))
             self._tasks.append(asyncio.create_task(self._keepalive(), name="keepalive"))
+            self._alert_task = asyncio.create_task(self.alerts.run(), name="alerts")
             self.notifier.ready()
             log.info(
                 "started instance=%s config=%s jobs=%d checks=%d database=%s timezone=%s",
@@ -105,6 +122,7 @@ class Daemon:
 
     async def _shutdown(self) -> None:
         self.notifier.stopping()
+        self.web.liveness.stopping = True  # /healthz answers 503 while running checks drain
         log.info(
             "stopping: no new fires; waiting up to %ss for running checks",
             self.shutdown_grace.total_seconds(),
@@ -113,13 +131,28 @@ class Daemon:
         for task in self._tasks:
             task.cancel()
         cancelled = await self.dispatcher.drain(self.shutdown_grace.total_seconds())
+        await self.web.stop()  # after the drain (healthz says stopping), before the store closes
         await self.batcher.close()
+        await self._stop_alerts()
         await self.engine.aclose()
         await asyncio.to_thread(self.store.close)
         log.info("stopped cleanly (cancelled %d runs still going after the grace)", cancelled)
 
     def stop(self) -> None:
         self._stop.set()
+
+    async def _stop_alerts(self) -> None:
+        """Let the alert loop finish its pass (a send in flight is recorded), then one last pass
+        so that what the final runs decided is composed; bounded, the outbox keeps the rest."""
+        task = getattr(self, "_alert_task", None)
+        if task is None:
+            return
+        self.alerts.stop()
+        try:
+            await asyncio.wait_for(task, ALERT_STOP_GRACE)
+            await asyncio.wait_for(self.alerts.once(), ALERT_STOP_GRACE)
+        except TimeoutError:
+            log.warning("alert delivery still running at stop: the outbox retries it on the next start")
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -179,6 +212,12 @@ class Daemon:
                     now,
                 )
                 missed_total += len(owed.missed)
+                for _ in owed.missed:
+                    self.dispatcher.observer.fire(job.id, "missed", None)
+                for _ in owed.coalesced:
+                    self.dispatcher.observer.fire(job.id, "skipped", None)
+                if owed.missed and job.kind == "checklist":
+                    await self._alert_missed(job, owed.missed)
                 if owed.missed:
                     log.warning(
                         "missed job=%s fires=%d first=%s last=%s (beyond misfire_grace %ss)",
@@ -199,11 +238,21 @@ class Daemon:
                     self.dispatcher.start_claimed(job, owed.run)
         self.dispatcher.counts["missed"] += missed_total
 
+    async def _alert_missed(self, job: JobDef, missed: list[datetime]) -> None:
+        """One alert per checklist for the fires missed while down (the latest named)."""
+        reason = f"checkrunner was down; {len(missed)} fire(s) past misfire_grace {job.misfire_grace}"
+        try:
+            await asyncio.to_thread(
+                self.engine.system_alert, lambda ctx: missed_fire(job.id, missed[-1], reason, ctx)
+            )
+        except StoreError as exc:
+            log.error("cannot record the missed-fire alert: %s", exc)
+
     # -- reload --------------------------------------------------------------------------
     async def reload(self) -> bool:
         path = self.config.path
         try:
-            new = await asyncio.to_thread(load_config, path)
+            new = await asyncio.to_thread(functools.partial(load_config, path, lints=(route_lints,)))
         except ConfigError as exc:
             self.rejected_reloads += 1
             for problem in exc.problems:
@@ -213,6 +262,7 @@ class Daemon:
                 path,
                 sum(p.severity == "error" for p in exc.problems),
             )
+            await self._alert_config_error(exc)
             return False
         if new.text == self.config.text:
             return True
@@ -222,6 +272,10 @@ class Daemon:
             log.warning("config %s", warning.render())
         if new.timezone != self.config.timezone:
             self.timer.tz = new.timezone
+            try:
+                await asyncio.to_thread(self.store.set_rollup_timezone, new.timezone)
+            except StoreError as exc:  # reports read raw results for partial days meanwhile
+                log.error("cannot rebuild daily rollups for %s: %s", new.timezone, exc)
             self.jobs = {}  # every job is rescheduled in the new timezone
         self.config = new
         self.engine.config = new
@@ -230,6 +284,23 @@ class Daemon:
         self.reloads += 1
         log.info("reloaded %s: %d jobs changed or added, %d removed", path, changed, removed)
         return True
+
+    async def _alert_config_error(self, exc: ConfigError) -> None:
+        """One warning alert for the pseudo-check checkrunner.config per broken edit (the file's
+        hash is in the dedup key: reloading the same broken file again alerts nothing new)."""
+        errors = [p.render() for p in exc.problems if p.severity == "error"] or [str(exc)]
+        message = errors[0] + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+        try:
+            text = await asyncio.to_thread(self.config.path.read_bytes)
+        except OSError:
+            text = message.encode()
+        fingerprint = hashlib.sha256(text).hexdigest()[:16]
+        try:
+            await asyncio.to_thread(
+                self.engine.system_alert, lambda ctx: config_error(message, fingerprint, ctx)
+            )
+        except StoreError as store_exc:
+            log.error("cannot record the config-error alert: %s", store_exc)
 
     async def _watch(self) -> None:
         watcher = FileWatcher(self.config.path, self._reload_from_watch, interval=self.watch_interval)

@@ -112,6 +112,9 @@ class CheckPlugin(abc.ABC, Generic[OptionsT]):
     type: ClassVar[str]
     #: The options model for this type's keys.
     Options: ClassVar[builtins.type[CheckOptions]]
+    #: Whether the plugin reads ``ctx.memo`` (what its previous run returned as ``memo``): the
+    #: runner loads memos from the store only for such plugins, so leave it False otherwise.
+    uses_memo: ClassVar[bool] = False
     #: Whether the runner must load heartbeat pings into ``ctx.pings``.
     needs_pings: ClassVar[bool] = False
     #: Checks that no schedule needs to run (heartbeats: the daemon evaluates them itself).

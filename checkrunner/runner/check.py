@@ -16,6 +16,7 @@ per attempt); the last attempt is the result.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -30,6 +31,8 @@ from checkrunner.core.result import CheckResult, Observation, bounded, one_line
 from checkrunner.core.status import Status
 from checkrunner.core.thresholds import BaselineStats
 from checkrunner.plugins.contract import CheckContext
+
+log = logging.getLogger("checkrunner.runner")
 
 RETRY_DELAY = 1.0
 
@@ -93,4 +96,15 @@ async def run_check(
         run_id=run_id,
     )
     memo = dict(observation.memo) if observation.memo is not None else None
+    if memo is not None and not spec.plugin.uses_memo and spec.type not in _WARNED_MEMO:
+        _WARNED_MEMO.add(spec.type)
+        log.warning(
+            "plugin type=%s returned a memo but does not set uses_memo = True: the memo is stored "
+            "but not handed back to its next run",
+            spec.type,
+        )
     return RunOutcome(result, memo)
+
+
+#: Plugin types already warned about an undeclared memo (once per process).
+_WARNED_MEMO: set[str] = set()

@@ -57,6 +57,7 @@ class _BatchingExecutor(BaseExecutor):  # type: ignore[misc]
         super().__init__()
         self._on_fires = on_fires
         self._pending: list[Fire] = []
+        self._submitted: list[str] = []
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self, scheduler: Any, alias: str) -> None:
@@ -70,11 +71,15 @@ class _BatchingExecutor(BaseExecutor):  # type: ignore[misc]
             # callback sees the whole batch of this wake-up.
             self._loop.call_soon(self._flush)
         self._pending.extend((job.id, at) for at in run_times)
-        # submit_job counts an instance after this returns; release it on the next turn.
-        self._loop.call_soon(self._run_job_success, job.id, [])
+        # submit_job counts an instance after this returns; _flush releases them all on the
+        # next turn (one callback per wake-up, not one per job: this is the fire path).
+        self._submitted.append(job.id)
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
+        submitted, self._submitted = self._submitted, []
+        for job_id in submitted:
+            self._run_job_success(job_id, [])
         self._on_fires(batch)
 
 

@@ -109,7 +109,10 @@ def test_status_lists_checks_that_never_ran_as_pending(cli: Cli) -> None:
     assert (pending["status"], pending["since"], pending["last_result"]) == (None, None, None)
     text = cli("status")
     assert text.code == 0
-    assert [line.split()[:2] for line in text.out.splitlines()] == [["CRITICAL", "down"], ["PENDING", "fine"]]
+    lines = text.out.splitlines()
+    assert [line.split()[:2] for line in lines[:2]] == [["CRITICAL", "down"], ["PENDING", "fine"]]
+    # The incident the failure opened is listed under the checks.
+    assert lines[2:4] == ["", "Open incidents:"] and lines[4].split()[:3] == ["#1", "down", "CRITICAL"]
 
 
 def test_db_upgrade_migrates_a_new_database_once_and_is_idempotent(cli: Cli) -> None:

@@ -21,6 +21,8 @@ def write_config(folder: Path, body: str, db_url: str) -> Path:
     path = folder / "schedules.yaml"
     path.write_text(
         f'timezone: America/Sao_Paulo\ndatabase: "{db_url}"\nalerting: {{default: []}}\n'
+        # Port 0: daemons of parallel tests (and two daemons of one test) never share a port.
+        'server: {listen: "127.0.0.1:0"}\n'
         + textwrap.dedent(body)
     )
     return path
@@ -163,7 +165,7 @@ def test_reload_applies_valid_edits_and_keeps_the_last_good_config(
         wait_until(lambda: result_count(sqlite_url, "b") >= 2, 20, "added check b to run")
         rewrite(text + "  b: {type: command, run: [/bin/true], every: soon}\n")
         wait_until(lambda: "keeping the last good config" in daemon.text(), 20, "the rejected reload")
-        assert f"{config}:6:" in daemon.text() and "checks.b.every: invalid duration 'soon'" in daemon.text()
+        assert f"{config}:7:" in daemon.text() and "checks.b.every: invalid duration 'soon'" in daemon.text()
         b_before = result_count(sqlite_url, "b")
         wait_until(
             lambda: result_count(sqlite_url, "b") >= b_before + 2,

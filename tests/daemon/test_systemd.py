@@ -46,7 +46,8 @@ def test_daemon_reports_ready_keepalives_and_stopping(tmp_path: Path, sqlite_url
     sock = listen(tmp_path / "notify")
     config = tmp_path / "schedules.yaml"
     config.write_text(
-        f'database: "{sqlite_url}"\nalerting: {{default: []}}\nchecks:\n  t: {{type: command, run: [/bin/true], every: 1m}}\n'
+        f'database: "{sqlite_url}"\nalerting: {{default: []}}\nserver: {{listen: "127.0.0.1:0"}}\n'
+        "checks:\n  t: {type: command, run: [/bin/true], every: 1m}\n"
     )
     received: list[str] = []
     daemon = start(config, env={"NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "1000000"})

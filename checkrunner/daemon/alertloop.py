@@ -1,0 +1,75 @@
+"""The daemon's alert loop: followups, composing and delivering, every tick.
+
+Each tick (1 s): every ``FOLLOWUPS_EVERY`` seconds decide reminders, escalations and problems
+told late (``Engine.followups_pass``); every ``SLO_EVERY`` seconds error-budget burn alerts
+(``Engine.slo_pass``); compose pending intents into channel messages
+(``Outbox.compose``); deliver what is due (``Outbox.deliver``). The passes are idempotent (dedup
+keys, leases), so several daemons on one database may run them side by side. A failing pass
+(database down) is logged and tried again next tick: nothing is lost, intents and messages wait
+in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from checkrunner.core.clock import Clock
+from checkrunner.engine import Engine
+
+log = logging.getLogger("checkrunner.daemon")
+
+TICK = 1.0
+FOLLOWUPS_EVERY = 10.0
+#: SLO burn rates move over minutes (their shortest window is 5 min): once a minute is enough.
+SLO_EVERY = 60.0
+
+
+class AlertLoop:
+    def __init__(self, engine: Engine, clock: Clock, *, tick: float = TICK) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.tick = tick
+        self._stop = asyncio.Event()
+        self._last_followups = float("-inf")
+        self._last_slo = float("-inf")
+        self._failing = False
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            await self.once()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.tick)
+
+    async def once(self) -> None:
+        engine = self.engine
+        try:
+            if self.clock.monotonic() - self._last_followups >= FOLLOWUPS_EVERY:
+                self._last_followups = self.clock.monotonic()
+                await asyncio.to_thread(engine.followups_pass)
+                await asyncio.to_thread(self._gauges)
+            if self.clock.monotonic() - self._last_slo >= SLO_EVERY:
+                self._last_slo = self.clock.monotonic()
+                await asyncio.to_thread(engine.slo_pass)
+            outbox = engine.outbox()
+            await asyncio.to_thread(outbox.compose)
+            await outbox.deliver()
+            if self._failing:
+                log.info("alert loop recovered")
+                self._failing = False
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # logged once per outage; the store keeps everything pending
+            if not self._failing:
+                log.error("alert loop failed (retrying every %ss): %s", self.tick, exc)
+                log.debug("alert loop failure", exc_info=True)
+            self._failing = True
+
+    def _gauges(self) -> None:
+        store, observer = self.engine.store, self.engine.observer
+        observer.outbox_depth(store.outbox_pending())
+        observer.incidents_open(store.count_open_incidents())
+
+    def stop(self) -> None:
+        self._stop.set()
