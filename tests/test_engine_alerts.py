@@ -224,14 +224,17 @@ async def test_a_fast_error_budget_burn_alerts_and_recovers(world: World) -> Non
     from checkrunner.core.result import CheckResult
 
     now = world.clock.now()
-    # The last hour: one result a minute, a third of them failing: a 333x burn of a 0.1 % budget.
+    # One result a minute, a third of them failing: a 333x burn of a 0.1 % budget. Until the
+    # window holds MIN_SLO_EVENTS (100) results it is not judged: the first failures do not page.
     history = [
         CheckResult(
             "api-health", Status.CRITICAL if i % 3 == 0 else Status.OK, now - timedelta(minutes=i), 1.0, "x"
         )
-        for i in range(1, 61)
+        for i in range(1, 121)
     ]
-    world.store.add_results(history)
+    world.store.add_results(history[:60])
+    assert world.engine.slo_pass() == 0 and world.store.incidents() == []
+    world.store.add_results(history[60:])
     assert world.engine.slo_pass() == 1
     (incident,) = world.store.incidents(open_only=True)
     assert (incident.check, incident.status) == ("slo:api", Status.CRITICAL)

@@ -268,6 +268,8 @@ class Daemon:
             return True
         if new.database_url != self.config.database_url:
             log.warning("database changed in %s: this takes effect after a restart", path)
+        if new.document.server.listen != self.config.document.server.listen:
+            log.warning("server.listen changed in %s: this takes effect after a restart", path)
         for warning in new.warnings:
             log.warning("config %s", warning.render())
         if new.timezone != self.config.timezone:

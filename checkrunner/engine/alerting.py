@@ -85,7 +85,9 @@ class AlertingOps:
         states: list[CheckState] = []
         transitions: list[Transition] = []
         for check, slo in names.items():
-            rule = slo.alert
+            # A young SLO with a handful of results would page on its first failure (1 bad of
+            # 4 is a 250x burn of a 99.9 % objective): judge burn rates only past MIN_SLO_EVENTS.
+            rule = slo.alert if slo.good + slo.bad >= MIN_SLO_EVENTS else None
             status = (
                 Status.OK
                 if rule is None
@@ -146,7 +148,14 @@ class AlertingOps:
         return self._outbox
 
 
+#: Results an SLO's window must hold before its burn rates may alert.
+MIN_SLO_EVENTS = 100
+
+
 def _burn_summary(slo: SloStatus) -> str:
+    events = slo.good + slo.bad
+    if events < MIN_SLO_EVENTS:
+        return f"burn rates not judged yet: {events} of {MIN_SLO_EVENTS} results in the SLO window"
     burns = ", ".join(f"{format_duration(w)} {rate:.1f}x" for w, rate in sorted(slo.burn.items()))
     left = "-" if slo.remaining_pct is None else f"{slo.remaining_pct:.0f}%"
     verdict = "burning too fast" if slo.alert is not None else "within budget"
