@@ -2,47 +2,18 @@
 inside a transaction owned by :class:`~checkrunner.store.repository.Store` (which documents
 the public contract) and returns plain domain values, never rows.
 
-Both queries scan ``results`` by ``ix_results_started_at`` over their window only, once for
-every check together (not once per check), so the page costs two queries however many
-checks the config has.
+The query scans ``results`` by ``ix_results_started_at`` over its window only, once for every
+check together (not once per check). Uptime comes from the rollups (``Store.uptime_counts``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import Connection, Integer, case, func, literal, select
+from sqlalchemy import Connection, func, select
 
 from checkrunner.core.status import Status
 from checkrunner.store.tables import results
-
-
-def uptime_counts(conn: Connection, windows: Mapping[str, datetime]) -> dict[str, dict[str, tuple[int, int]]]:
-    """``{check: {window: (ok results, all results)}}`` for results started at or after each
-    window's start. Checks without results in the longest window are absent."""
-    if not windows:
-        return {}
-    oldest = min(windows.values())
-    columns = []
-    names = list(windows)
-    for index, name in enumerate(names):
-        inside = results.c.started_at >= windows[name]
-        ok = inside & (results.c.status == int(Status.OK))
-        columns.append(
-            func.sum(case((inside, literal(1, Integer)), else_=literal(0, Integer))).label(f"n{index}")
-        )
-        columns.append(
-            func.sum(case((ok, literal(1, Integer)), else_=literal(0, Integer))).label(f"k{index}")
-        )
-    query = select(results.c.check, *columns).where(results.c.started_at >= oldest).group_by(results.c.check)
-    counts: dict[str, dict[str, tuple[int, int]]] = {}
-    for row in conn.execute(query):
-        mapping = row._mapping
-        counts[row.check] = {
-            name: (int(mapping[f"k{i}"] or 0), int(mapping[f"n{i}"] or 0)) for i, name in enumerate(names)
-        }
-    return counts
 
 
 def recent_latencies(

@@ -51,14 +51,14 @@ def _load(context: WebContext, now: datetime, with_runs: bool) -> Snapshot:
 
 
 def _uptime(context: WebContext, now: datetime) -> dict[str, dict[str, tuple[int, int]]]:
-    """Uptime counts, recomputed at most every ``UPTIME_TTL``: the 30-day count scans a month
-    of results, and every open status page asks for it on each refresh. Pages in between
-    show counts at most that old (a 30-day percentage barely moves in a minute)."""
+    """Uptime counts, recomputed at most every ``UPTIME_TTL``: every open status page asks for
+    them on each refresh, and the 30-day window folds a month of hourly rollups. Pages in
+    between show counts at most that old (a 30-day percentage barely moves in a minute)."""
     cached = context.cache.get("uptime")
     if cached is not None and now - cached[0] < UPTIME_TTL:
         value: dict[str, dict[str, tuple[int, int]]] = cached[1]
         return value
-    counts = context.store.uptime_counts(windows_at(now))
+    counts = context.store.uptime_counts(windows_at(now), now)
     context.cache["uptime"] = (now, counts)
     return counts
 
