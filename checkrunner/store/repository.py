@@ -18,59 +18,44 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
+from sqlalchemy import text
 
-from checkrunner.alerting import Incident, Intent, Silence
+from checkrunner.alerting import Intent
 from checkrunner.alerting.decide import Decide
-from checkrunner.core.clock import Clock, SystemClock
+from checkrunner.core.clock import Clock
 from checkrunner.core.errors import StoreError
 from checkrunner.core.result import CheckResult
 from checkrunner.core.status import Status
 from checkrunner.plugins.contract import PingState
 from checkrunner.state.machine import Transition
-from checkrunner.store import alerts, fires, messages, migrate, results, state
-from checkrunner.store.database import mask_url, normalize_url, open_engine, store_error
+from checkrunner.store import alerts, fires, migrate, results, state
+from checkrunner.store.database import open_engine
 from checkrunner.store.records import (
-    ChannelHealth,
-    Composition,
-    IncidentRecord,
-    MessageRecord,
-    NewMessage,
     RunRecord,
     StoredState,
 )
+from checkrunner.store.repo_alerts import AlertsStore
+from checkrunner.store.repo_reports import ReportsStore
 
 #: Key of the PostgreSQL advisory lock that serialises concurrent migrations (two daemons
 #: starting at once on a fresh database). Any fixed 64-bit number unique to checkrunner.
 _MIGRATION_LOCK = 0x636B72756E6E6572  # "ckrunner"
 
 
-#: composer(pending, held, sent_at) -> Composition: see :meth:`Store.compose`.
-Composer = Callable[[list[Intent], list[Intent], Callable[[str], list[datetime]]], Composition]
-
 #: (schedule, scheduled_at, outcome, finished_at, run_id)
 FinishedFire = tuple[str, datetime, str, datetime, int | None]
 
 
-class Store:
-    """Repository of results, runs, check state, pings, fire claims and settings."""
-
-    def __init__(self, engine: Engine, url: str, clock: Clock | None = None) -> None:
-        self._engine = engine
-        self._clock: Clock = clock or SystemClock()
-        self._password = normalize_url(url).password
-        #: The database URL with its password masked, for messages.
-        self.url_masked: str = mask_url(url)
-        #: ``"sqlite"`` or ``"postgresql"``.
-        self.dialect: str = engine.dialect.name
+class Store(AlertsStore, ReportsStore):
+    """Repository of results, runs, check state, pings, fire claims and settings; incidents,
+    intents, silences and the outbox (:class:`AlertsStore`); report and web read models
+    (:class:`ReportsStore`)."""
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, clock: Clock | None = None) -> Store:
@@ -305,279 +290,3 @@ class Store:
             return existing
         with self._transaction(write=True) as conn:
             return state.get_or_create_setting(conn, key, factory)
-
-    # -- alerting: incidents, intents, silences ----------------------------------------------
-
-    def incidents(
-        self,
-        *,
-        open_only: bool = False,
-        checks: Iterable[str] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[IncidentRecord]:
-        """Incidents newest first (only unresolved ones with ``open_only``); ``since``/``until``
-        keep the ones overlapping that span."""
-        with self._transaction(write=False) as conn:
-            return alerts.incident_records(
-                conn, open_only=open_only, checks=checks, since=since, until=until, limit=limit
-            )
-
-    def open_incidents(self) -> list[Incident]:
-        """Every unresolved incident with the intents decided for it (the input of followups)."""
-        with self._transaction(write=False) as conn:
-            return alerts.incidents_with_notices(conn, alerts.incident_records(conn, open_only=True))
-
-    def count_open_incidents(self) -> int:
-        with self._transaction(write=False) as conn:
-            return alerts.count_open(conn)
-
-    def acknowledge(self, check: str, at: datetime, by: str | None = None) -> int | None:
-        """Acknowledge ``check``'s open incident (stops reminders and escalation until it
-        recovers); its id, or None when the check has no open incident."""
-        with self._transaction(write=True) as conn:
-            return alerts.acknowledge(conn, check, at, by)
-
-    def add_intents(self, intents: Sequence[Intent]) -> int:
-        """Store intents decided outside a transition (followups, config errors, missed fires);
-        those whose dedup key is known are skipped. How many were new."""
-        with self._transaction(write=True) as conn:
-            return alerts.insert_intents(conn, intents)
-
-    def add_silence(
-        self, target: str, until: datetime, reason: str, at: datetime, by: str | None = None
-    ) -> int:
-        """Silence ``target`` (a check, ``tag:NAME`` or a glob) until ``until``; its id."""
-        with self._transaction(write=True) as conn:
-            return alerts.add_silence(conn, target, until, reason, at, by)
-
-    def silences(self, now: datetime) -> list[Silence]:
-        """Silences in force at ``now``, oldest first."""
-        with self._transaction(write=False) as conn:
-            return alerts.active_silences(conn, now)
-
-    def remove_silence(self, silence_id: int, at: datetime) -> bool:
-        """End a silence early; False when it does not exist or has ended already."""
-        with self._transaction(write=True) as conn:
-            return alerts.remove_silence(conn, silence_id, at)
-
-    # -- outbox: composing and delivering messages --------------------------------------------
-
-    def compose(self, now: datetime, expire: timedelta, composer: Composer) -> list[int]:
-        """One compose pass in one write transaction: ``composer(pending, held, sent_at)`` gets
-        the intents waiting to be grouped and those held by a channel's cap, and
-        ``sent_at(channel)`` lists the alert messages of the last hour; the messages it composes
-        are queued (due now) and the intents they carry marked, atomically. The new message ids."""
-        # A read first: most ticks find nothing to compose, and need not take SQLite's write lock.
-        with self._transaction(write=False) as conn:
-            if not alerts.any_in(conn, ["pending", "held"]):
-                return []
-        with self._transaction(write=True) as conn:
-            waiting = alerts.intents_in(conn, ["pending", "held"], lock=True)
-            pending = [intent for _, st, intent in waiting if st == "pending"]
-            held = [intent for _, st, intent in waiting if st == "held"]
-            composition = composer(
-                pending, held, lambda channel: messages.sent_since(conn, channel, now - timedelta(hours=1))
-            )
-            ids: list[int] = []
-            for composed in composition.messages:
-                (message_id,) = messages.enqueue(conn, [composed.message], now, expire)
-                alerts.insert_intents(conn, composed.add, state="grouped")
-                keys = [*composed.covers, *(intent.dedup_key for intent in composed.add)]
-                alerts.set_intent_state(conn, keys, "grouped", message_id)
-                ids.append(message_id)
-            alerts.set_intent_state(conn, composition.held, "held")
-            alerts.set_intent_state(conn, composition.summarised, "summarised")
-            return ids
-
-    def enqueue_messages(self, batch: Sequence[NewMessage], now: datetime, expire: timedelta) -> list[int]:
-        """Queue rendered messages, due now, expiring after ``expire``; their ids (a message whose
-        dedup key is queued already keeps its row and id)."""
-        with self._transaction(write=True) as conn:
-            return messages.enqueue(conn, batch, now, expire)
-
-    def lease_due_messages(
-        self, owner: str, now: datetime, lease: timedelta, limit: int = 50, ids: Sequence[int] | None = None
-    ) -> list[MessageRecord]:
-        """Lease due messages to ``owner`` for ``lease`` (others skip them meanwhile)."""
-        with self._transaction(write=False) as conn:  # most ticks: nothing due, no write lock
-            if not messages.any_due(conn, now):
-                return []
-        with self._transaction(write=True) as conn:
-            return messages.lease_due(conn, owner, now, lease, limit, ids)
-
-    def finish_message(
-        self,
-        message_id: int,
-        owner: str,
-        *,
-        state: str,
-        at: datetime,
-        error: str | None = None,
-        next_attempt_at: datetime | None = None,
-    ) -> None:
-        """Record one delivery attempt of a leased message (see store/messages.py)."""
-        with self._transaction(write=True) as conn:
-            messages.finish(
-                conn, message_id, owner, state=state, at=at, error=error, next_attempt_at=next_attempt_at
-            )
-
-    def get_messages(self, ids: Sequence[int]) -> list[MessageRecord]:
-        with self._transaction(write=False) as conn:
-            return messages.get(conn, ids)
-
-    def channel_health(self, since: datetime | None = None) -> list[ChannelHealth]:
-        """Per-channel delivery counts (messages created since ``since``, all when None)."""
-        with self._transaction(write=False) as conn:
-            return messages.channel_health(conn, since)
-
-    def outbox_pending(self) -> int:
-        """Messages not yet delivered, failed or expired."""
-        with self._transaction(write=False) as conn:
-            return messages.count_pending(conn)
-
-    # -- plumbing -----------------------------------------------------------------------------
-
-    @contextmanager
-    def _transaction(self, *, write: bool, doing: str = "database error on") -> Iterator[Connection]:
-        """One transaction; SQLAlchemy errors become one-line StoreErrors. ``write`` takes
-        SQLite's write lock up front, so the busy timeout applies instead of a mid-transaction
-        SQLITE_BUSY when a read would otherwise have to be upgraded to a write."""
-        try:
-            with self._engine.connect() as conn:
-                if write and self.dialect == "sqlite":
-                    conn.execution_options(sqlite_begin="IMMEDIATE")
-                with conn.begin():
-                    yield conn
-        except StatementError as exc:
-            if not isinstance(exc, DBAPIError) and isinstance(exc.orig, ValueError | TypeError):
-                # Our own bind processing refused an argument (naive datetime, JSON-less value).
-                raise exc.orig from None
-            raise store_error(exc, self.url_masked, doing, self._password) from None
-        except SQLAlchemyError as exc:
-            raise store_error(exc, self.url_masked, doing, self._password) from None
-
-    # -- web surface (read-only; queries in webqueries.py) ---------------------------------
-    # Imported here so that this block stays one append at the end of the file.
-
-    def uptime_counts(
-        self, windows: Mapping[str, datetime], until: datetime
-    ) -> dict[str, dict[str, tuple[int, int]]]:
-        """``{check: {window: (ok results, all results)}}`` of results started in each
-        ``[window start, until)`` (e.g. ``{"24h": now - 1 day, …}``), from the rollups (raw
-        results only at partial-hour edges): 30 days of 1,000 checks stay a few thousand rows."""
-        from checkrunner.store import reportqueries
-
-        counts: dict[str, dict[str, tuple[int, int]]] = {}
-        with self._transaction(write=False) as conn:
-            for name, since in windows.items():
-                for check, folded in reportqueries.aggregates(conn, None, since, until, False).items():
-                    counts.setdefault(check, {})[name] = (folded.count(Status.OK), folded.total)
-        for per_window in counts.values():
-            for name in windows:
-                per_window.setdefault(name, (0, 0))
-        return counts
-
-    def recent_latencies(
-        self, since: datetime, per_check: int = 48
-    ) -> dict[str, list[tuple[datetime, float, Status]]]:
-        """The newest ``per_check`` results of every check since ``since`` as ``(started_at,
-        latency_ms, status)``, oldest first, in one query (sparklines)."""
-        from checkrunner.store import webqueries
-
-        with self._transaction(write=False) as conn:
-            return webqueries.recent_latencies(conn, since, per_check)
-
-    # -- reports --------------------------------------------------------------------------------
-    # Reads for period reports and checklist reports, and the retention job (reportqueries.py).
-    # Every time range is half-open, [since, until), and timezone-aware.
-
-    def report_aggregates(
-        self, checks: Collection[str] | None, since: datetime, until: datetime, *, histogram: bool = True
-    ) -> dict[str, Aggregate]:
-        """Results of ``checks`` (None: all) in ``[since, until)`` folded per check, from daily
-        and hourly rollups and raw results at partial-hour edges. Checks without results are
-        absent. ``histogram=False`` skips latency histograms (cheaper; quantiles are then None)."""
-        from checkrunner.store import reportqueries
-
-        with self._transaction(write=False) as conn:
-            return reportqueries.aggregates(conn, checks, since, until, histogram)
-
-    def report_series(
-        self, checks: Collection[str] | None, bounds: Sequence[datetime]
-    ) -> dict[str, list[Aggregate | None]]:
-        """Per check, one Aggregate without histogram per slot ``[bounds[i], bounds[i+1])``
-        (hourly rollups; an hour counts in the slot holding its start)."""
-        from checkrunner.store import reportqueries
-
-        with self._transaction(write=False) as conn:
-            return reportqueries.series(conn, checks, bounds)
-
-    def report_period(
-        self, checks: Collection[str] | None, bounds: Sequence[datetime]
-    ) -> tuple[dict[str, Aggregate], dict[str, list[Aggregate | None]]]:
-        """``(report_aggregates(checks, bounds[0], bounds[-1]), report_series(checks, bounds))``
-        read in one pass when the slots are stored rows (the common case: see reportqueries)."""
-        from checkrunner.store import reportqueries
-
-        with self._transaction(write=False) as conn:
-            return reportqueries.period(conn, checks, bounds)
-
-    def report_incidents(
-        self, checks: Collection[str] | None, since: datetime, until: datetime
-    ) -> list[IncidentRecord]:
-        """Incidents of ``checks`` (None: all) open at some instant of ``[since, until)``."""
-        from checkrunner.store import reportqueries
-
-        with self._transaction(write=False) as conn:
-            return reportqueries.incidents_between(conn, checks, since, until)
-
-    def report_fires(self, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
-        """``{schedule: {outcome: count}}`` of fires scheduled in ``[since, until)``."""
-        from checkrunner.store import reportqueries
-
-        with self._transaction(write=False) as conn:
-            return reportqueries.fire_counts(conn, since, until)
-
-    def report_channels(self, since: datetime, until: datetime) -> dict[str, dict[tuple[str, str], int]]:
-        """``{channel: {(kind, state): count}}`` of messages created in ``[since, until)``."""
-        from checkrunner.store import reportqueries
-
-        with self._transaction(write=False) as conn:
-            return reportqueries.channel_counts(conn, since, until)
-
-    def previous_run(self, kind: str, name: str, run_id: int) -> RunRecord | None:
-        """The run of ``kind``/``name`` before run ``run_id`` (by id), with its results, or None."""
-        from checkrunner.store import reportqueries
-
-        with self._transaction(write=False) as conn:
-            return reportqueries.previous_run(conn, kind, name, run_id)
-
-    def prune(
-        self, results_before: datetime, rollups_before: datetime, notifications_before: datetime
-    ) -> dict[str, int]:
-        """Retention in one transaction: rows deleted per table (see reportqueries.prune)."""
-        from checkrunner.store import reportqueries
-
-        with self._transaction(write=True) as conn:
-            return reportqueries.prune(conn, results_before, rollups_before, notifications_before)
-
-    def set_rollup_timezone(self, tz: ZoneInfo) -> bool:
-        """Make ``tz`` (the config's timezone) the one whose local days the daily rollups cover;
-        when it changes, rebuild them from the hourly ones (one transaction). True if it changed.
-        Call it when a config is loaded: reports in that timezone then read whole-day rows."""
-        from checkrunner.store import rollups
-
-        with self._transaction(write=False) as conn:
-            if rollups.rollup_timezone(conn).key == tz.key and rollups.has_timezone(conn):
-                return False
-        with self._transaction(write=True) as conn:
-            return rollups.rekey_days(conn, tz)
-
-
-# The reports section's names, imported here to leave the header of this file to others.
-from collections.abc import Collection  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
-
-from checkrunner.store.aggregate import Aggregate  # noqa: E402

@@ -1,0 +1,46 @@
+"""The Store's plumbing: one engine, one-line errors, SQLite's write lock taken up front.
+
+:class:`StoreBase` is what every part of the Store shares (``repository.Store`` documents the
+public contract); each area's methods live in their own module and class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
+
+from checkrunner.core.clock import Clock, SystemClock
+from checkrunner.store.database import mask_url, normalize_url, store_error
+
+
+class StoreBase:
+    def __init__(self, engine: Engine, url: str, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._clock: Clock = clock or SystemClock()
+        self._password = normalize_url(url).password
+        #: The database URL with its password masked, for messages.
+        self.url_masked: str = mask_url(url)
+        #: ``"sqlite"`` or ``"postgresql"``.
+        self.dialect: str = engine.dialect.name
+
+    @contextmanager
+    def _transaction(self, *, write: bool, doing: str = "database error on") -> Iterator[Connection]:
+        """One transaction; SQLAlchemy errors become one-line StoreErrors. ``write`` takes
+        SQLite's write lock up front, so the busy timeout applies instead of a mid-transaction
+        SQLITE_BUSY when a read would otherwise have to be upgraded to a write."""
+        try:
+            with self._engine.connect() as conn:
+                if write and self.dialect == "sqlite":
+                    conn.execution_options(sqlite_begin="IMMEDIATE")
+                with conn.begin():
+                    yield conn
+        except StatementError as exc:
+            if not isinstance(exc, DBAPIError) and isinstance(exc.orig, ValueError | TypeError):
+                # Our own bind processing refused an argument (naive datetime, JSON-less value).
+                raise exc.orig from None
+            raise store_error(exc, self.url_masked, doing, self._password) from None
+        except SQLAlchemyError as exc:
+            raise store_error(exc, self.url_masked, doing, self._password) from None
