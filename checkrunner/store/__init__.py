@@ -2,8 +2,12 @@
 
 Public surface::
 
-    Store.open(url, *, migrate=True, clock=None) -> Store   # see repository.py for every method
-    RunRecord, StoredState                                   # domain records it returns
+    Store.open(url, *, migrate=True, clock=None) -> Store   # the contract: repository.py; methods
+                                                             # by area: repository.py (results, runs,
+                                                             # states, pings, fires, settings),
+                                                             # repo_alerts.py, repo_reports.py
+    RunRecord, StoredState, IncidentRecord, MessageRecord,   # domain records it returns
+    NewMessage, ChannelHealth
     NaiveDatetimeError                                       # a naive datetime was passed in
     mask_url(url) -> str                                     # a database URL with its password as ****
     head_revision() -> str                                   # newest schema revision shipped
