@@ -20,6 +20,8 @@ Contract:
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -128,12 +130,27 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         # starting beside another one must wait for it rather than fail with "locked".
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         # WAL: readers (CLI, web) never block the daemon's writes and vice versa.
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _with_lock_retries(cursor, "PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         # NORMAL is durable across application crashes in WAL mode and much faster than FULL.
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+def _with_lock_retries(cursor: Any, statement: str) -> None:
+    """Run ``statement``, retrying "database is locked" for up to the busy timeout. Switching a
+    fresh file to WAL sometimes fails at once instead of waiting in the busy handler (seen with
+    four daemons opening one new database while the first one migrated it)."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute(statement)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_on_begin(connection: Any) -> None:
