@@ -2,7 +2,8 @@
 
 The timer hands over all fires due at one wake-up; they are claimed in ONE store call
 (``INSERT … ON CONFLICT DO NOTHING RETURNING``), so that several daemons on one PostgreSQL
-database never run a fire twice and share the work. A claimed fire whose job is still running
+database never run a fire twice and share the work; fires due while a claim is in flight are
+claimed together by the next one (group commit). A claimed fire whose job is still running
 is recorded as ``skipped`` (overlap); several fires of one job in a batch (the loop was held
 up) run once, the older ones recorded as ``skipped``. Every run ends with its fire marked
 ``ran``. Start lateness (start - scheduled time) is logged and kept for metrics.
@@ -51,6 +52,9 @@ class Dispatcher:
         self.claim_jitter = claim_jitter
         self.running: dict[str, asyncio.Task[None]] = {}
         self._claims: set[asyncio.Task[None]] = set()
+        #: Fires waiting for the claim in flight to finish (claimed together next).
+        self._to_claim: list[Fire] = []
+        self._claimer: asyncio.Task[None] | None = None
         self.lateness: list[float] = []
         #: Finished fires waiting to be written (one transaction per flush, not per fire).
         self._finished: list[FinishedFire] = []
@@ -61,13 +65,24 @@ class Dispatcher:
 
     # -- called by the timer, on the event loop ------------------------------------------
     def on_fires(self, batch: list[Fire]) -> None:
-        task = asyncio.create_task(self._claim_and_start(batch))
-        self._claims.add(task)
-        task.add_done_callback(self._claims.discard)
+        # Group commit: while one claim is in flight, fires due meanwhile wait for the next one,
+        # so claims cost one transaction per round trip, not one per due instant (spread
+        # cadences make nearly every fire its own instant).
+        self._to_claim.extend(batch)
+        if self._claimer is None or self._claimer.done():
+            task = asyncio.create_task(self._claim_loop())
+            self._claimer = task
+            self._claims.add(task)
+            task.add_done_callback(self._claims.discard)
+
+    async def _claim_loop(self) -> None:
+        while self._to_claim:
+            if self.claim_jitter:
+                await asyncio.sleep(random.uniform(0, self.claim_jitter))
+            batch, self._to_claim = self._to_claim, []
+            await self._claim_and_start(batch)
 
     async def _claim_and_start(self, batch: list[Fire]) -> None:
-        if self.claim_jitter:
-            await asyncio.sleep(random.uniform(0, self.claim_jitter))
         latest: dict[str, datetime] = {}
         for job_id, at in batch:
             if job_id in self.jobs and (job_id not in latest or at > latest[job_id]):

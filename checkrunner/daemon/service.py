@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import hashlib
 import logging
 import os
@@ -101,6 +102,7 @@ class Daemon:
             await self.web.start(config.document.server)
             self._apply_jobs(jobs_of(config), now)
             await self._catch_up(now)
+            tune_gc()
             self.timer.start()
             self._tasks.append(asyncio.create_task(self._watch(), name="config-watcher"))
             self._tasks.append(asyncio.create_task(self._keepalive(), name="keepalive"))
@@ -336,6 +338,22 @@ class Daemon:
                 log.warning("self-ping %s answered %s", redact(url), response.status_code)
         except Exception as exc:
             log.warning("self-ping %s failed: %s", redact(url), redact(str(exc)))
+
+
+#: Full (generation 2) collections: one per this many generation-1 collections (CPython: 10).
+GC_FULL_EVERY = 1000
+
+
+def tune_gc() -> None:
+    """Keep the cyclic garbage collector off the fire path. A full collection walks every
+    tracked object, and no fire starts meanwhile: with 1,000 monitors that was 150-200 ms every
+    two seconds. So what exists when the daemon starts firing (config, plugins, jobs) is frozen out of
+    its reach (still freed by reference counting), and full collections become 100x rarer (the
+    daemon makes few reference cycles: tens per collection). Young generations are unchanged."""
+    gc.collect()
+    gc.freeze()
+    young, middle, _full = gc.get_threshold()
+    gc.set_threshold(young, middle, GC_FULL_EVERY)
 
 
 def run_daemon(

@@ -223,7 +223,10 @@ class Engine(AlertingOps):
         now = self.clock.now()
         self.http_client()  # created here, on the loop, before _prepare runs in a thread
         prepared = await self._prepare_runs(specs, now)
-        outcomes = await asyncio.gather(*(self._limited(p, run_id) for p in prepared))
+        if len(prepared) == 1:  # the common one-check monitor: no gather, no extra task
+            outcomes = [await self._limited(prepared[0], run_id)]
+        else:
+            outcomes = await asyncio.gather(*(self._limited(p, run_id) for p in prepared))
         transitions = await self._persist(outcomes)
         for outcome in outcomes:
             _log_result(outcome.result, job)

@@ -6,6 +6,8 @@ public contract); each area's methods live in their own module and class.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,14 +27,21 @@ class StoreBase:
         self.url_masked: str = mask_url(url)
         #: ``"sqlite"`` or ``"postgresql"``.
         self.dialect: str = engine.dialect.name
+        # SQLite has one writer. A thread waiting for its lock sleeps in the busy handler (1, 2,
+        # 5 … 100 ms steps) well past the release; this process's writers queue on this lock
+        # instead, which wakes the next one at once (claims and result batches of the daemon
+        # went from ~1 s to ~60 ms p99 lateness at 1,000 fires/s). Reentrant: a write
+        # transaction opened inside another one in the same thread must not deadlock.
+        self._write_gate = threading.RLock() if self.dialect == "sqlite" else None
 
     @contextmanager
     def _transaction(self, *, write: bool, doing: str = "database error on") -> Iterator[Connection]:
         """One transaction; SQLAlchemy errors become one-line StoreErrors. ``write`` takes
         SQLite's write lock up front, so the busy timeout applies instead of a mid-transaction
         SQLITE_BUSY when a read would otherwise have to be upgraded to a write."""
+        gate = self._write_gate if write and self._write_gate is not None else contextlib.nullcontext()
         try:
-            with self._engine.connect() as conn:
+            with gate, self._engine.connect() as conn:
                 if write and self.dialect == "sqlite":
                     conn.execution_options(sqlite_begin="IMMEDIATE")
                 with conn.begin():
