@@ -1,9 +1,10 @@
 """What the running daemon reports about itself: the Observer seam.
 
 The engine, the dispatcher and the notifier call an :class:`Observer` at the few points an
-operator wants counted (a check result, a fire, a delivery attempt, the outbox depth, open
-incidents). The web room implements it with Prometheus metrics; everywhere else it is the
-no-op :class:`NullObserver`, so nothing below the web room knows about metrics.
+operator wants counted (a check result, a fire, a delivery attempt). The web room implements
+it with Prometheus metrics; everywhere else it is the no-op :class:`NullObserver`, so nothing
+below the web room knows about metrics. Outbox depth and open incidents are not pushed: the
+web room reads them from the store at scrape time.
 
 Contract for implementations: every method is called on the event loop (or in the thread of
 a store batch), must return quickly (the fire path calls it thousands of times a second),
@@ -31,12 +32,6 @@ class Observer(Protocol):
     def notification(self, channel: str, outcome: str) -> None:
         """A delivery attempt to ``channel`` ended with ``outcome`` (sent, retry, failed, expired)."""
 
-    def outbox_depth(self, n: int) -> None:
-        """``n`` messages are waiting to be delivered."""
-
-    def incidents_open(self, n: int) -> None:
-        """``n`` incidents are open."""
-
 
 class NullObserver:
     """The observer that observes nothing (the default everywhere)."""
@@ -48,12 +43,6 @@ class NullObserver:
         return None
 
     def notification(self, channel: str, outcome: str) -> None:
-        return None
-
-    def outbox_depth(self, n: int) -> None:
-        return None
-
-    def incidents_open(self, n: int) -> None:
         return None
 
 

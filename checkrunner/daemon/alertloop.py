@@ -48,7 +48,6 @@ class AlertLoop:
             if self.clock.monotonic() - self._last_followups >= FOLLOWUPS_EVERY:
                 self._last_followups = self.clock.monotonic()
                 await asyncio.to_thread(engine.followups_pass)
-                await asyncio.to_thread(self._gauges)
             if self.clock.monotonic() - self._last_slo >= SLO_EVERY:
                 self._last_slo = self.clock.monotonic()
                 await asyncio.to_thread(engine.slo_pass)
@@ -65,11 +64,6 @@ class AlertLoop:
                 log.error("alert loop failed (retrying every %ss): %s", self.tick, exc)
                 log.debug("alert loop failure", exc_info=True)
             self._failing = True
-
-    def _gauges(self) -> None:
-        store, observer = self.engine.store, self.engine.observer
-        observer.outbox_depth(store.outbox_pending())
-        observer.incidents_open(store.count_open_incidents())
 
     def stop(self) -> None:
         self._stop.set()
