@@ -21,6 +21,7 @@ from checkrunner.alerting.decide import Decision
 from checkrunner.alerting.intents import (
     CONFIG_SUBJECT,
     SCHEDULE_SUBJECT,
+    Kind,
     Subject,
     fan_out,
     local_iso,
@@ -32,57 +33,38 @@ from checkrunner.core.result import one_line
 
 
 def config_error(message: str, fingerprint: str, ctx: DecisionContext) -> Decision:
-    subject = Subject(CONFIG_SUBJECT)
-    silence = silencing(ctx.silences, subject, ctx.now)
-    if silence is not None:
-        return Decision(suppressed_by=silence.describe(ctx.tz))
     line = one_line(message)
-    facts = {
-        "check": CONFIG_SUBJECT,
-        "severity": "warning",
-        "status": "warning",
-        "summary": f"config not applied, the last good one stays: {line}",
-        "error": line,
-        "at": local_iso(ctx.now, ctx.tz),
-    }
-    return Decision(
-        fan_out(
-            "config-error",
-            CONFIG_SUBJECT,
-            channels_of(route(subject, "warning", ctx.now, ctx.tz, ctx.alerting)),
-            f"{CONFIG_SUBJECT}:config-error:{fingerprint}",
-            severity="warning",
-            decided_at=ctx.now,
-            facts=facts,
-        )
-    )
+    facts = {"summary": f"config not applied, the last good one stays: {line}", "error": line}
+    return _warning_notice(CONFIG_SUBJECT, "config-error", fingerprint, facts, ctx)
 
 
 def missed_fire(job: str, scheduled_at: datetime, reason: str, ctx: DecisionContext) -> Decision:
-    subject = Subject(SCHEDULE_SUBJECT)
-    silence = silencing(ctx.silences, subject, ctx.now)
-    if silence is not None:
-        return Decision(suppressed_by=silence.describe(ctx.tz))
     when = local_iso(scheduled_at, ctx.tz)
     facts = {
-        "check": SCHEDULE_SUBJECT,
-        "severity": "warning",
-        "status": "warning",
         "job": job,
         "scheduled": when,
         "reason": one_line(reason),
         "summary": f"{job} did not run at {when}: {one_line(reason)}",
-        "at": local_iso(ctx.now, ctx.tz),
     }
-    moment = stamp(scheduled_at)
+    return _warning_notice(SCHEDULE_SUBJECT, "missed-fire", f"{job}:{stamp(scheduled_at)}", facts, ctx)
+
+
+def _warning_notice(name: str, kind: Kind, key: str, facts: dict[str, str], ctx: DecisionContext) -> Decision:
+    """One warning notice of ``kind`` about pseudo-check ``name``, routed like a check's, keyed
+    ``{name}:{kind}:{key}``; held back (and said why) while a silence covers the name."""
+    subject = Subject(name)
+    silence = silencing(ctx.silences, subject, ctx.now)
+    if silence is not None:
+        return Decision(suppressed_by=silence.describe(ctx.tz))
+    common = {"check": name, "severity": "warning", "status": "warning", "at": local_iso(ctx.now, ctx.tz)}
     return Decision(
         fan_out(
-            "missed-fire",
-            SCHEDULE_SUBJECT,
+            kind,
+            name,
             channels_of(route(subject, "warning", ctx.now, ctx.tz, ctx.alerting)),
-            f"{SCHEDULE_SUBJECT}:missed-fire:{job}:{moment}",
+            f"{name}:{kind}:{key}",
             severity="warning",
             decided_at=ctx.now,
-            facts=facts,
+            facts={**common, **facts},
         )
     )
