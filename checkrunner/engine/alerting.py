@@ -133,12 +133,11 @@ class AlertingOps:
             NewMessage(channel, kind, f"{key}:{channel}", redact(m.title), redact(m.body), m.format)
             for channel, m in messages.items()
         ]
-        outbox = self.outbox()
         if wait is None:
             expire = self.config.document.alerting.delivery.expire
             ids = await asyncio.to_thread(self.store.enqueue_messages, batch, self.clock.now(), expire)
             return await asyncio.to_thread(self.store.get_messages, ids)
-        return await outbox.send_and_wait(batch, wait)
+        return await self.outbox().send_and_wait(batch, wait)
 
     def outbox(self) -> Outbox:
         if self._outbox is None:

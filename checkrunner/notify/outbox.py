@@ -28,9 +28,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from checkrunner.alerting import Intent
 from checkrunner.config.spec import Config
 from checkrunner.core.clock import Clock
 from checkrunner.core.observe import NullObserver, Observer
@@ -39,9 +40,13 @@ from checkrunner.notify.compose import compose_outbox
 from checkrunner.notify.message import Delivery, Format, Message
 from checkrunner.notify.sender import ChannelSender
 from checkrunner.store import MessageRecord, NewMessage, Store
+from checkrunner.store.records import Composition
 from checkrunner.templating import make_environment
 
 log = logging.getLogger("checkrunner.notify")
+
+#: sent_at(channel) -> when alert messages went to it in the last hour (see Store.compose).
+SentAt = Callable[[str], list[datetime]]
 
 #: Seconds one Apprise call may take before the attempt counts as a transient failure.
 SEND_TIMEOUT = 30.0
@@ -77,13 +82,14 @@ class Outbox:
     # -- composing ----------------------------------------------------------------------
     def compose(self) -> list[int]:
         config = self.config
-        env = make_environment(config.templates_dir, config.timezone)
         now = self.clock.now()
-        return self.store.compose(
-            now,
-            config.document.alerting.delivery.expire,
-            lambda pending, held, sent_at: compose_outbox(config, env, now, pending, held, sent_at),
-        )
+
+        def composer(pending: list[Intent], held: list[Intent], sent_at: SentAt) -> Composition:
+            # Only called when intents wait: most ticks build no template environment.
+            env = make_environment(config.templates_dir, config.timezone)
+            return compose_outbox(config, env, now, pending, held, sent_at)
+
+        return self.store.compose(now, config.document.alerting.delivery.expire, composer)
 
     # -- delivering ---------------------------------------------------------------------
     async def deliver(self, ids: Sequence[int] | None = None) -> list[MessageRecord]:
