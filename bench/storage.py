@@ -164,6 +164,15 @@ def store_batch(store: Store, results: list[CheckResult]) -> float:
     return _rate(len(results), time.perf_counter() - t0)
 
 
+def fold_pass(store: Store) -> float:
+    """Results folded into the rollups per second: what the daemon does every few seconds with
+    the results stored meanwhile (1,000 checks, so each check's hour and day rows once per
+    1,000 results here: the worst case; a check every 10 s folded every 15 s does less)."""
+    t0 = time.perf_counter()
+    folded = store.fold_rollups()
+    return _rate(folded, time.perf_counter() - t0)
+
+
 def batcher_path(engine: CheckEngine, results: list[CheckResult]) -> float:
     async def submit_all() -> float:
         batcher = ResultBatcher(engine._record)  # what the daemon hands its batcher
@@ -195,7 +204,7 @@ def _measure_db(folder: Path, url: str, params: Params) -> dict[str, list[float]
     config_path = write_config(folder, "storage", database=url, checks=checks, monitors={})
     config = load_config(config_path)
     table = _raw_table(postgres)
-    rates: dict[str, list[float]] = {"store": [], "batcher": [], "raw": [], "per_row": []}
+    rates: dict[str, list[float]] = {"store": [], "batcher": [], "raw": [], "per_row": [], "fold": []}
     store = Store.open(url)
     raw = _raw_engine(url)
     try:
@@ -214,6 +223,7 @@ def _measure_db(folder: Path, url: str, params: Params) -> dict[str, list[float]
             # Tables grow run after run: rotate the order so no writer always goes first.
             for key, write in writers[run % 3 :] + writers[: run % 3]:
                 rates[key].append(write())
+            rates["fold"].append(fold_pass(store))
             rates["per_row"].append(raw_per_row(raw, table, rows[: params.per_row]))
     finally:
         raw.dispose()
@@ -253,6 +263,14 @@ def measure(folder: Path, params: Params) -> list[Row]:
                 at_least_half,
                 note="one-result runs submitted to the daemon's ResultBatcher (flushes of up to 1,000 "
                 "through the engine's record step); baseline = raw Core executemany x1,000",
+            ),
+            Row(
+                f"{label}: results/s folded into rollups (off the write path)",
+                median(rates["fold"]),
+                raw,
+                "rows/s",
+                note="Store.fold_rollups over the results the two writers above stored in the run "
+                "(2 per check: hour and day rows read, merged, written); the daemon folds every 15 s",
             ),
             Row(f"{label}: rows/s, raw Core one commit per row", median(rates["per_row"]), raw, "rows/s"),
         ]

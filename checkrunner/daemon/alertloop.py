@@ -2,7 +2,8 @@
 
 Each tick (1 s): every ``FOLLOWUPS_EVERY`` seconds decide reminders, escalations and problems
 told late (``Engine.followups_pass``); every ``SLO_EVERY`` seconds error-budget burn alerts
-(``Engine.slo_pass``); compose pending intents into channel messages
+(``Engine.slo_pass``); every ``FOLD_EVERY`` seconds fold the results stored meanwhile into the
+report rollups (``Store.fold_rollups``: in bulk, off the results' write path); compose pending intents into channel messages
 (``Outbox.compose``); deliver what is due (``Outbox.deliver``). The passes are idempotent (dedup
 keys, leases), so several daemons on one database may run them side by side. A failing pass
 (database down) is logged and tried again next tick: nothing is lost, intents and messages wait
@@ -24,6 +25,9 @@ TICK = 1.0
 FOLLOWUPS_EVERY = 10.0
 #: SLO burn rates move over minutes (their shortest window is 5 min): once a minute is enough.
 SLO_EVERY = 60.0
+#: Results wait this long for the rollups: a check every 10 s then costs one rollup update per
+#: hour row and day row per fold instead of per result (readers of rollups fold first).
+FOLD_EVERY = 15.0
 
 
 class AlertLoop:
@@ -34,6 +38,7 @@ class AlertLoop:
         self._stop = asyncio.Event()
         self._last_followups = float("-inf")
         self._last_slo = float("-inf")
+        self._last_fold = float("-inf")
         self._failing = False
 
     async def run(self) -> None:
@@ -51,6 +56,9 @@ class AlertLoop:
             if self.clock.monotonic() - self._last_slo >= SLO_EVERY:
                 self._last_slo = self.clock.monotonic()
                 await asyncio.to_thread(engine.slo_pass)
+            if self.clock.monotonic() - self._last_fold >= FOLD_EVERY:
+                self._last_fold = self.clock.monotonic()
+                await asyncio.to_thread(engine.store.fold_rollups)
             outbox = engine.outbox()
             await asyncio.to_thread(outbox.compose)
             await outbox.deliver()

@@ -120,7 +120,7 @@ class Aggregate:
             self.lat_counts.extend([0] * (end - len(self.lat_counts)))
         self.lat_counts[start:end] = map(add, self.lat_counts[start:end], counts)
 
-    def add(self, status: Status, latency_ms: float, value: float | None) -> None:
+    def add(self, status: Status | int, latency_ms: float, value: float | None) -> None:
         self.counts[int(status)] += 1
         self._bucket_add(bucket_of(latency_ms), (1,))
         self.latency_sum += latency_ms

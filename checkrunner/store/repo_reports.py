@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from checkrunner.core.status import Status
-from checkrunner.store import reportqueries, rollups, webqueries
+from checkrunner.store import folding, reportqueries, rollups, webqueries
 from checkrunner.store.aggregate import Aggregate
 from checkrunner.store.base import StoreBase
 from checkrunner.store.records import IncidentRecord, RunRecord
@@ -26,6 +26,7 @@ class ReportsStore(StoreBase):
         """``{check: {window: (ok results, all results)}}`` of results started in each
         ``[window start, until)`` (e.g. ``{"24h": now - 1 day, …}``), from the rollups (raw
         results only at partial-hour edges): 30 days of 1,000 checks stay a few thousand rows."""
+        self.fold_rollups()
         counts: dict[str, dict[str, tuple[int, int]]] = {}
         with self._transaction(write=False) as conn:
             for name, since in windows.items():
@@ -54,6 +55,7 @@ class ReportsStore(StoreBase):
         """Results of ``checks`` (None: all) in ``[since, until)`` folded per check, from daily
         and hourly rollups and raw results at partial-hour edges. Checks without results are
         absent. ``histogram=False`` skips latency histograms (cheaper; quantiles are then None)."""
+        self.fold_rollups()
         with self._transaction(write=False) as conn:
             return reportqueries.aggregates(conn, checks, since, until, histogram)
 
@@ -62,6 +64,7 @@ class ReportsStore(StoreBase):
     ) -> dict[str, list[Aggregate | None]]:
         """Per check, one Aggregate without histogram per slot ``[bounds[i], bounds[i+1])``
         (hourly rollups; an hour counts in the slot holding its start)."""
+        self.fold_rollups()
         with self._transaction(write=False) as conn:
             return reportqueries.series(conn, checks, bounds)
 
@@ -70,6 +73,7 @@ class ReportsStore(StoreBase):
     ) -> tuple[dict[str, Aggregate], dict[str, list[Aggregate | None]]]:
         """``(report_aggregates(checks, bounds[0], bounds[-1]), report_series(checks, bounds))``
         read in one pass when the slots are stored rows (the common case: see reportqueries)."""
+        self.fold_rollups()
         with self._transaction(write=False) as conn:
             return reportqueries.period(conn, checks, bounds)
 
@@ -98,7 +102,9 @@ class ReportsStore(StoreBase):
     def prune(
         self, results_before: datetime, rollups_before: datetime, notifications_before: datetime
     ) -> dict[str, int]:
-        """Retention in one transaction: rows deleted per table (see reportqueries.prune)."""
+        """Retention in one transaction: rows deleted per table (see reportqueries.prune).
+        Results not folded into the rollups yet are folded first (and never pruned unfolded)."""
+        self.fold_rollups()
         with self._transaction(write=True) as conn:
             return reportqueries.prune(conn, results_before, rollups_before, notifications_before)
 
@@ -111,3 +117,19 @@ class ReportsStore(StoreBase):
                 return False
         with self._transaction(write=True) as conn:
             return rollups.rekey_days(conn, tz)
+
+    # -- folding results into rollups ------------------------------------------------------------
+
+    def fold_rollups(self, chunk: int = 20_000) -> int:
+        """Fold every result stored so far into the rollups (see folding.py); returns how many.
+        The daemon calls it every few seconds; each reader of rollups calls it first. Chunks
+        of ``chunk`` results, one transaction each, so a long backlog never holds the lock long."""
+        with self._transaction(write=False, doing="cannot fold rollups on") as conn:
+            horizon = folding.fold_horizon(conn)
+        total = 0
+        more = True
+        while more:
+            with self._transaction(write=True, doing="cannot fold rollups on") as conn:
+                done, more = folding.fold_pending(conn, horizon, chunk)
+            total += done
+        return total

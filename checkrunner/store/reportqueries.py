@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Select, and_, case, delete, func, null, or_, select
 
 from checkrunner.core.status import Status
+from checkrunner.store import folding
 from checkrunner.store.aggregate import FOLD_COLUMNS, Aggregate, RowFolder, slot_aggregate
 from checkrunner.store.alerts import incident_record
 from checkrunner.store.records import IncidentRecord, RunRecord
@@ -268,7 +269,10 @@ def prune(
     messages at ``notifications_before``. Pending messages and open incidents are never pruned.
     """
     statements = {
-        "results": delete(results).where(results.c.started_at < results_before),
+        # Only results already folded into the rollups go (folding.py).
+        "results": delete(results).where(
+            results.c.started_at < results_before, results.c.id <= folding.watermark(conn)
+        ),
         "runs": delete(runs).where(runs.c.started_at < results_before, runs.c.finished_at.is_not(None)),
         # Fires that ran go with the results; skipped and missed ones (rare) stay for reports.
         "fires": delete(fires).where(
@@ -297,4 +301,6 @@ def prune(
             and_(incidents.c.resolved_at.is_not(None), incidents.c.resolved_at < rollups_before)
         ),
     }
-    return {name: int(conn.execute(statement).rowcount or 0) for name, statement in statements.items()}
+    deleted = {name: int(conn.execute(statement).rowcount or 0) for name, statement in statements.items()}
+    folding.after_prune(conn)
+    return deleted

@@ -18,16 +18,20 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 from checkrunner.core.errors import StoreError
 from checkrunner.core.result import CheckResult
 from checkrunner.core.status import Status
-from checkrunner.store import rollups
+from checkrunner.store import folding
+from checkrunner.store.bulk import execute_many
 from checkrunner.store.records import RunRecord
 from checkrunner.store.tables import RUN_KINDS, results, runs
 
 
 def add_results(conn: Connection, batch: Sequence[CheckResult]) -> None:
+    """Insert ``batch``; folding.fold_pending folds them into the rollups later (in bulk)."""
     if batch:
-        # A list of parameter sets: one executemany (batched multi-VALUES where supported).
-        conn.execute(insert(results), [_result_params(result) for result in batch])
-        rollups.update_rollups(conn, batch)  # same transaction: rollups never disagree with results
+        folding.hold_fold_horizon(conn)
+        execute_many(conn, _INSERT, [_result_params(result) for result in batch])
+
+
+_INSERT = insert(results)
 
 
 def history(conn: Connection, check: str, since: datetime | None, limit: int | None) -> list[CheckResult]:

@@ -8,30 +8,29 @@ day rows per check and a weekly one 7, instead of 720 or 168 hour rows; hour row
 reports and whatever does not fall on whole local days.
 :func:`rekey_days` rebuilds the day rows from the hour rows when the timezone changes.
 
-:func:`update_rollups` folds a batch of results into the table in the caller's transaction
-(the one that inserts the results, so rollups and results never disagree). The arithmetic and
-the stored encoding are in aggregate.py.
+:func:`update_rollups` folds a batch of results into the table in the caller's transaction;
+folding.py decides which results, after they are stored, exactly once. The arithmetic and the
+stored encoding are in aggregate.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ClauseElement, Connection, Dialect, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.types import TypeEngine
 
-from checkrunner.core.result import CheckResult
+from checkrunner.core.status import Status
 from checkrunner.store.aggregate import (
     FOLD_COLUMNS,
     Aggregate,
     decode,
     encode,
 )
+from checkrunner.store.bulk import execute_many
 from checkrunner.store.database import dialect_insert
 from checkrunner.store.tables import rollups, settings
 
@@ -64,7 +63,22 @@ def next_day(start: datetime, tz: ZoneInfo) -> datetime:
 Key = tuple[str, int, datetime]
 
 
-def fold(batch: Iterable[CheckResult], tz: ZoneInfo) -> dict[Key, Aggregate]:
+class Foldable(Protocol):
+    """What folding needs of a result (a CheckResult, or a row of the results table)."""
+
+    @property
+    def check(self) -> str: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def status(self) -> Status | int: ...
+    @property
+    def latency_ms(self) -> float: ...
+    @property
+    def value(self) -> float | None: ...
+
+
+def fold(batch: Iterable[Foldable], tz: ZoneInfo) -> dict[Key, Aggregate]:
     """The batch aggregated per (check, span, start): UTC hours and local days of ``tz``."""
     out: dict[Key, Aggregate] = {}
     days: dict[datetime, datetime] = {}  # hour start -> day start (one zone lookup per hour)
@@ -86,8 +100,9 @@ def rollup_timezone(conn: Connection) -> ZoneInfo:
     return ZoneInfo(name) if name else ZoneInfo("UTC")
 
 
-def update_rollups(conn: Connection, batch: Sequence[CheckResult]) -> None:
-    """Fold ``batch`` into the rollups table, in the caller's transaction.
+def update_rollups(conn: Connection, batch: Sequence[Foldable]) -> None:
+    """Fold ``batch`` into the rollups table, in the caller's transaction (folding.py decides
+    which results, exactly once).
 
     Concurrency: on PostgreSQL rows are first created empty (ON CONFLICT DO NOTHING), then read
     under a row lock (``FOR UPDATE``), merged in Python and written back, so two daemons adding
@@ -114,46 +129,17 @@ def update_rollups(conn: Connection, batch: Sequence[CheckResult]) -> None:
     )
 
 
-def _update_single_writer(conn: Connection, batch: Sequence[CheckResult]) -> None:
+def _update_single_writer(conn: Connection, batch: Sequence[Foldable]) -> None:
     """update_rollups inside a transaction that holds the database's only write lock."""
     folded = fold(batch, rollup_timezone(conn))
     keys = sorted(folded)
     stored = _read(conn, keys, lock=False)
     new = [row(*key, folded[key]) for key in keys if key not in stored]
     if new:
-        _execute_many(conn, _INSERT, new)
+        execute_many(conn, _INSERT, new)
     changed = [_update_params(key, stored[key].merge(folded[key])) for key in keys if key in stored]
     if changed:
-        _execute_many(conn, _UPDATE, changed)
-
-
-def _execute_many(conn: Connection, statement: ClauseElement, params: Sequence[Mapping[str, Any]]) -> None:
-    """``conn.execute(statement, params)`` handed straight to the driver's executemany: the
-    statement is compiled once per dialect and each column's bind processor is applied here,
-    datetimes memoized (a batch has a handful of distinct hours and days). SQLAlchemy's own
-    path builds every parameter set through its compiler, a third of the rollup cost."""
-    key = (id(statement), conn.dialect.name)
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        done = cast(SQLCompiler, statement.compile(dialect=conn.dialect))
-        names = tuple(done.positiontup or ())
-        processors = tuple(_processor(done.binds[name].type, conn.dialect) for name in names)
-        compiled = _COMPILED[key] = (done.string, names, processors)
-    sql, names, processors = compiled
-    memo: dict[datetime, Any] = {}
-
-    def convert(process: Callable[[Any], Any] | None, value: Any) -> Any:
-        if process is None or value is None:
-            return value
-        if isinstance(value, datetime):
-            out = memo.get(value)
-            if out is None:
-                out = memo[value] = process(value)
-            return out
-        return process(value)
-
-    rows = [tuple(convert(p, one[name]) for name, p in zip(names, processors, strict=True)) for one in params]
-    conn.exec_driver_sql(sql, rows)
+        execute_many(conn, _UPDATE, changed)
 
 
 def _placeholders(conn: Connection, keys: Sequence[Key]) -> None:
@@ -197,9 +183,8 @@ _UPDATE = (
 )
 
 
-#: Single-writer (SQLite) inserts of new rows, and compiled statements per (statement, dialect).
+#: Single-writer (SQLite) inserts of new rows.
 _INSERT = sqlite_insert(rollups)
-_COMPILED: dict[tuple[int, str], tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]] = {}
 
 
 def _values(agg: Aggregate) -> dict[str, Any]:
@@ -271,9 +256,3 @@ def rekey_days(conn: Connection, tz: ZoneInfo) -> bool:
 
 def has_timezone(conn: Connection) -> bool:
     return conn.execute(select(settings.c.key).where(settings.c.key == TZ_SETTING)).first() is not None
-
-
-def _processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    # The dialect's own implementation (SQLite stores DATETIME with microseconds), as SQLAlchemy
-    # itself applies it.
-    return type_.dialect_impl(dialect).bind_processor(dialect)

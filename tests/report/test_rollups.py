@@ -19,6 +19,7 @@ from checkrunner.store import Store
 from checkrunner.store.aggregate import FOLD_COLUMNS, Aggregate, RowFolder
 from checkrunner.store.migrate import VERSION_TABLE
 from checkrunner.store.reportqueries import split
+from checkrunner.store.results import add_results
 from checkrunner.store.rollups import DAY, HOUR, row
 from checkrunner.store.tables import rollups
 from tests.report.conftest import result
@@ -102,8 +103,14 @@ def test_rollups_fold_every_batch_into_hours_and_utc_days(store: Store, db_url: 
         result("api", T0 + timedelta(minutes=7 * i), statuses[i % 5], latency=10.0 + i, value=float(i))
         for i in range(500)  # 58 hours: three UTC days
     ]
-    for start in range(0, 500, 37):  # uneven batches share hours
-        store.add_results(batch[start : start + 37])
+    for start in range(0, 250, 37):  # uneven batches share hours; folded in two goes
+        store.add_results(batch[start : min(start + 37, 250)])
+    assert stored_rollups(db_url) == {}  # the write path only inserts results
+    assert store.fold_rollups(chunk=100) == 250
+    for start in range(250, 500, 37):
+        store.add_results(batch[start : min(start + 37, 500)])
+    assert store.fold_rollups(chunk=64) == 250
+    assert store.fold_rollups() == 0  # each result is folded once
     rows = stored_rollups(db_url)
     assert {key for key in rows if key[1] == DAY} == {("api", DAY, T0 + timedelta(days=d)) for d in range(3)}
     assert sum(rows[key][0] for key in rows if key[1] == HOUR) == sum(
@@ -118,9 +125,14 @@ def test_rollups_fold_every_batch_into_hours_and_utc_days(store: Store, db_url: 
     assert whole.count(Status.CRITICAL) == 100 and whole.latency_max == 509.0
 
 
-def test_concurrent_writers_to_one_hour_lose_no_counts(db_url: str) -> None:
-    writers, batches, per_batch = 3, 10, 20
+def test_writers_and_folders_racing_fold_every_result_exactly_once(db_url: str) -> None:
+    # Several daemons on one database: results written and folded at the same time by separate
+    # stores (separate connections). Ids are handed out before commit, so a fold that moved past
+    # an id still being committed would lose it, and one that folded it twice would double it.
+    writers, folders, batches, per_batch = 3, 2, 10, 20
     errors: list[BaseException] = []
+    writing = threading.Event()
+    folded: list[int] = []
 
     def write(n: int) -> None:
         try:
@@ -131,16 +143,78 @@ def test_concurrent_writers_to_one_hour_lose_no_counts(db_url: str) -> None:
         except BaseException as exc:  # reported below
             errors.append(exc)
 
+    def fold() -> None:
+        try:
+            with Store.open(db_url) as store:
+                for _ in range(200):  # bounded; stops once the writers are done
+                    folded.append(store.fold_rollups(chunk=7))
+                    if not writing.is_set():
+                        return
+        except BaseException as exc:
+            errors.append(exc)
+
     Store.open(db_url).close()  # migrate once, before the race
+    writing.set()
     threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    threads += [threading.Thread(target=fold) for _ in range(folders)]
     for thread in threads:
         thread.start()
-    for thread in threads:
+    for thread in threads[:writers]:
+        thread.join(THREAD_TIMEOUT_S)
+    writing.clear()
+    for thread in threads[writers:]:
         thread.join(THREAD_TIMEOUT_S)
     assert not any(t.is_alive() for t in threads) and errors == []
+    with Store.open(db_url) as store:
+        folded.append(store.fold_rollups())
+    total = writers * batches * per_batch
+    assert sum(folded) == total
     rows = stored_rollups(db_url)
-    assert rows[("api", HOUR, T0)][0] == writers * batches * per_batch
-    assert rows[("api", DAY, T0)][0] == writers * batches * per_batch
+    assert rows[("api", HOUR, T0)][0] == total
+    assert rows[("api", DAY, T0)][0] == total
+
+
+def test_a_fold_waits_for_a_result_committed_after_higher_ids(store: Store, db_url: str) -> None:
+    if store.dialect == "sqlite":
+        pytest.skip("SQLite commits ids in order (one writer at a time): no gap to wait for")
+    # Transaction A takes an id and commits late; B takes higher ids and commits at once. A fold
+    # that moved its watermark past B's ids meanwhile would never fold A's result.
+    engine = create_engine(db_url, poolclass=NullPool)
+    late = engine.connect()
+    try:
+        late.begin()
+        add_results(late, [result("api", T0)])
+        store.add_results([result("api", T0 + timedelta(seconds=s)) for s in (1, 2)])
+        folded: list[int] = []
+        folder = threading.Thread(target=lambda: folded.append(store.fold_rollups()))
+        folder.start()
+        folder.join(0.5)
+        assert folder.is_alive()  # the fold waits for A's commit
+        late.commit()
+        folder.join(THREAD_TIMEOUT_S)
+        assert not folder.is_alive()
+    finally:
+        late.close()
+        engine.dispose()
+    assert [*folded, store.fold_rollups()] == [3, 0]
+    assert stored_rollups(db_url)[("api", HOUR, T0)][0] == 3
+
+
+def test_readers_of_rollups_fold_first_and_pruning_never_drops_an_unfolded_result(
+    store: Store, db_url: str
+) -> None:
+    store.add_results([result("api", T0 + timedelta(minutes=i)) for i in range(90)])
+    # No explicit fold: the report read folds what is pending.
+    assert store.report_aggregates({"api"}, T0, T0 + timedelta(hours=2))["api"].total == 90
+    store.add_results([result("api", T0 + timedelta(minutes=90 + i)) for i in range(30)])
+    # Pruning everything folds the 30 pending results before deleting them.
+    pruned = store.prune(T0 + timedelta(days=1), T0, T0)
+    assert pruned["results"] == 120
+    assert sum(r[0] for key, r in stored_rollups(db_url).items() if key[1] == HOUR) == 120
+    # The table is empty now; SQLite hands out ids from 1 again and they must still be folded.
+    store.add_results([result("api", T0 + timedelta(hours=3, minutes=i)) for i in range(5)])
+    assert store.fold_rollups() == 5
+    assert store.report_aggregates({"api"}, T0, T0 + timedelta(hours=4))["api"].total == 125
 
 
 def test_migration_0003_backfills_rollups_from_stored_results(db_url: str) -> None:
@@ -148,16 +222,19 @@ def test_migration_0003_backfills_rollups_from_stored_results(db_url: str) -> No
         store.add_results(
             [result("api", T0 + timedelta(minutes=i), Status(i % 4), value=float(i)) for i in range(200)]
         )
+        store.fold_rollups()
     before = stored_rollups(db_url)
     engine = create_engine(db_url, poolclass=NullPool)
     try:
         with engine.begin() as conn:  # back to revision 0002, as a database from before reports
             conn.execute(text("DROP TABLE rollups"))
+            conn.execute(text("DELETE FROM settings WHERE key = 'rollups.folded_id'"))
             conn.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0002'"))
     finally:
         engine.dispose()
     with Store.open(db_url, migrate=False) as store:
-        assert store.upgrade() == ["0003"]
+        # 0004 starts the fold watermark after the results 0003 backfilled: none is folded twice.
+        assert store.upgrade() == ["0003", "0004"]
         aggs = store.report_aggregates(None, T0, T0 + timedelta(days=1))
     assert stored_rollups(db_url) == before
     assert aggs["api"].total == 200 and aggs["api"].quantile(0.5) == 10.0

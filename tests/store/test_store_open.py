@@ -33,7 +33,7 @@ def test_a_fresh_database_is_created_at_head(db_url: str) -> None:
 def test_without_migrate_a_fresh_database_is_left_empty_until_upgrade(db_url: str) -> None:
     with Store.open(db_url, migrate=False) as store:
         assert store.revision() is None
-        assert store.upgrade() == ["0001", "0002", "0003"]
+        assert store.upgrade() == ["0001", "0002", "0003", "0004"]
         assert store.upgrade() == []
         assert store.revision() == head_revision()
 
@@ -56,7 +56,7 @@ def test_daemons_opening_a_fresh_database_at_once_migrate_it_once(
             return store.upgrade()
 
     outcomes = run_concurrently([start] * starters)
-    assert (outcomes.count(["0001", "0002", "0003"]), outcomes.count([])) == (1, starters - 1)
+    assert (outcomes.count(["0001", "0002", "0003", "0004"]), outcomes.count([])) == (1, starters - 1)
 
 
 def test_the_migrations_build_exactly_the_schema_of_the_tables_module(store: Store, db_url: str) -> None:
