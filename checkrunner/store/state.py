@@ -10,9 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.sql.dml import UpdateBase
 
 from checkrunner.core.status import Status
 from checkrunner.plugins.contract import PingState
+from checkrunner.store.bulk import execute_many
 from checkrunner.store.database import dialect_insert
 from checkrunner.store.records import StoredState
 from checkrunner.store.tables import PING_KINDS, check_state, pings, settings
@@ -38,20 +40,9 @@ def load_states(conn: Connection, checks: Collection[str] | None = None) -> dict
 def save_states(conn: Connection, states: Sequence[StoredState]) -> None:
     if not states:
         return
-    statement = dialect_insert(conn, check_state)
-    # memo is deliberately absent from the update: set_memo owns it, and a state loaded before
-    # the plugin's last run must not put an old memo back.
-    statement = statement.on_conflict_do_update(
-        index_elements=[check_state.c.check],
-        set_={
-            "status": statement.excluded.status,
-            "since": statement.excluded.since,
-            "updated_at": statement.excluded.updated_at,
-            "data": statement.excluded.data,
-        },
-    )
-    conn.execute(
-        statement,
+    execute_many(
+        conn,
+        _save_statement(conn),
         [
             {
                 "check": state.check,
@@ -64,6 +55,28 @@ def save_states(conn: Connection, states: Sequence[StoredState]) -> None:
             for state in states
         ],
     )
+
+
+_SAVE: dict[str, UpdateBase] = {}
+
+
+def _save_statement(conn: Connection) -> UpdateBase:
+    """The states upsert for this backend (built once: execute_many caches it compiled)."""
+    found = _SAVE.get(conn.dialect.name)
+    if found is None:
+        statement = dialect_insert(conn, check_state)
+        # memo is deliberately absent from the update: set_memo owns it, and a state loaded
+        # before the plugin's last run must not put an old memo back.
+        found = _SAVE[conn.dialect.name] = statement.on_conflict_do_update(
+            index_elements=[check_state.c.check],
+            set_={
+                "status": statement.excluded.status,
+                "since": statement.excluded.since,
+                "updated_at": statement.excluded.updated_at,
+                "data": statement.excluded.data,
+            },
+        )
+    return found
 
 
 def get_memo(conn: Connection, check: str) -> dict[str, Any]:
