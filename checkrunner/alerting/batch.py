@@ -39,6 +39,13 @@ class FlapEvent:
 
 def flap_step(state: CheckState, policy: Flapping) -> tuple[CheckState, FlapEvent | None]:
     """``state`` with the flapping verdict after its newest result, and the event when it changed."""
+    window = state.recent[-policy.results :]
+    if len(window) < policy.results or (
+        not state.flapping and policy.high > 0 and window.count(window[-1]) == len(window)
+    ):
+        # Too few results for a verdict, or a steady check that is not flapping (no change in
+        # the window, so the ratio is 0): nothing can change. The common case, kept cheap.
+        return state, None
     statuses = state.recent_statuses
     verdict = assess(state.flapping, statuses, policy)
     if not verdict.changed or state.last_result_at is None:

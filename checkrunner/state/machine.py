@@ -104,21 +104,28 @@ def step(
     state = previous or CheckState(result.check, Status.OK, at, Status.OK)
     recent = (state.recent + str(int(result.status)))[-policy.history :] if policy.history else ""
     unknowns = state.unknown_streak + 1 if result.status is Status.UNKNOWN else 0
-    state = replace(state, soft=result.status, last_result_at=at, recent=recent, unknown_streak=unknowns)
     status = result.status
     if policy.unknown_critical_after is not None and unknowns >= policy.unknown_critical_after:
         status = Status.CRITICAL  # the check keeps failing to tell: treat it as down
-    if status is Status.OK:
-        state = replace(state, bad_streak=0, good_streak=state.good_streak + 1, problem_since=None)
+    # One new state per result (no dataclasses.replace chain: this runs for every result).
+    ok = status is Status.OK
+    state = CheckState(
+        check=state.check,
+        status=state.status,
+        since=state.since,
+        soft=result.status,
+        bad_streak=0 if ok else state.bad_streak + 1,
+        good_streak=state.good_streak + 1 if ok else 0,
+        problem_since=None if ok else state.problem_since or at,
+        last_result_at=at,
+        recent=recent,
+        flapping=state.flapping,
+        unknown_streak=unknowns,
+    )
+    if ok:
         if state.status is not Status.OK and state.good_streak >= policy.successes:
             return _turn(state, Status.OK, result)
         return state, None
-    state = replace(
-        state,
-        good_streak=0,
-        bad_streak=state.bad_streak + 1,
-        problem_since=state.problem_since or at,
-    )
     if state.status is not Status.OK:
         if state.status is not status:
             return _turn(state, status, result)
