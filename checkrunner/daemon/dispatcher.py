@@ -1,21 +1,28 @@
 """From fires to runs, with every fire accounted for.
 
-The timer hands over all fires due at one wake-up; they are claimed in ONE store call
-(``INSERT … ON CONFLICT DO NOTHING RETURNING``), so that several daemons on one PostgreSQL
-database never run a fire twice and share the work; fires due while a claim is in flight are
-claimed together by the next one (group commit). A claimed fire whose job is still running
-is recorded as ``skipped`` (overlap); several fires of one job in a batch (the loop was held
-up) run once, the older ones recorded as ``skipped``. Every run ends with its fire marked
-``ran``. Start lateness (start - scheduled time) is logged and kept for metrics.
+Every fire is claimed before it runs (``INSERT … ON CONFLICT DO NOTHING RETURNING`` on the
+unique (schedule, scheduled time)), so that several daemons on one PostgreSQL database never
+run a fire twice and share the work. Claims are made **ahead**: every ``CLAIM_AHEAD_EVERY``
+seconds one transaction claims the next fire of every job due within ``CLAIM_AHEAD`` seconds,
+so a due fire starts at once, without waiting for the database (whose writer may be busy
+storing results), and a thousand fires a second cost a few claim transactions, not hundreds.
+Fires the timer hands over that were not claimed ahead (a job firing faster than the rounds,
+a loop held up) are claimed when due, in ONE store call per wake-up; fires due while such a
+claim is in flight are claimed together by the next one (group commit). A claimed fire whose
+job is still running is recorded as ``skipped`` (overlap); several fires of one job in a batch
+(the loop was held up) run once, the older ones recorded as ``skipped``. Every run ends with its
+fire marked ``ran``; fires claimed ahead and never started (stop, a job removed by a reload) are
+released for others to claim. Start lateness (start - scheduled time) is kept for metrics.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
 from checkrunner.core.clock import Clock
 from checkrunner.core.observe import NullObserver, Observer
@@ -28,6 +35,21 @@ from checkrunner.store.repository import FinishedFire
 
 #: Seconds finished fires wait to be written together.
 FINISH_FLUSH_INTERVAL = 0.1
+#: Fires are claimed up to this many seconds before they are due ...
+CLAIM_AHEAD = 0.8
+#: ... in rounds about this many seconds apart (randomly 0.5x-1.5x: no fixed phase) ...
+CLAIM_AHEAD_EVERY = 0.2
+#: ... each round taking every fire due within this many seconds (the next round may be too
+#: late), and the others with this chance: with several daemons, which one claims a fire is
+#: then a toss per fire, so they share the work (a fixed order would hand one of them all).
+CLAIM_NOW_WITHIN = 0.35
+CLAIM_EARLY_CHANCE = 0.3
+#: A fire claimed ahead that the timer has not handed over this long after it was due will not
+#: be (its job was removed or rescheduled by a reload): its claim is released.
+STALE_AFTER = timedelta(seconds=60)
+
+#: The next fires of every job due up to the given instant (Timer.upcoming).
+Upcoming = Callable[[datetime], list[Fire]]
 
 log = logging.getLogger("checkrunner.daemon")
 
@@ -59,12 +81,36 @@ class Dispatcher:
         #: Finished fires waiting to be written (one transaction per flush, not per fire).
         self._finished: list[FinishedFire] = []
         self._flushing: asyncio.Task[None] | None = None
+        #: Fires claimed ahead by this instance / by another one, not handed over yet.
+        self._ahead: set[Fire] = set()
+        self._theirs: set[Fire] = set()
+        #: Fires in the claim-ahead transaction in flight, and those of them already due.
+        self._claiming: set[Fire] = set()
+        self._due_while_claiming: list[Fire] = []
         self.counts: dict[str, int] = {"ran": 0, "skipped": 0, "missed": 0, "lost": 0}
         #: Told about every fire (ran with its lateness, skipped, missed) for /metrics.
         self.observer: Observer = NullObserver()
 
     # -- called by the timer, on the event loop ------------------------------------------
     def on_fires(self, batch: list[Fire]) -> None:
+        mine: list[Fire] = []
+        unclaimed: list[Fire] = []
+        for fire in batch:
+            if fire in self._ahead:
+                self._ahead.discard(fire)
+                mine.append(fire)
+            elif fire in self._theirs:
+                self._theirs.discard(fire)  # another instance claimed it ahead: it runs it
+            elif fire in self._claiming:
+                self._due_while_claiming.append(fire)  # started when that claim returns
+            else:
+                unclaimed.append(fire)
+        if mine:
+            self._start_won(mine, mine)
+        if unclaimed:
+            self._claim_when_due(unclaimed)
+
+    def _claim_when_due(self, batch: list[Fire]) -> None:
         # Group commit: while one claim is in flight, fires due meanwhile wait for the next one,
         # so claims cost one transaction per round trip, not one per due instant (spread
         # cadences make nearly every fire its own instant).
@@ -83,16 +129,84 @@ class Dispatcher:
             await self._claim_and_start(batch)
 
     async def _claim_and_start(self, batch: list[Fire]) -> None:
-        latest: dict[str, datetime] = {}
-        for job_id, at in batch:
-            if job_id in self.jobs and (job_id not in latest or at > latest[job_id]):
-                latest[job_id] = at
         try:
             claimed = await asyncio.to_thread(self.store.claim_fires, batch, self.instance, self.clock.now())
         except Exception as exc:
             self.counts["lost"] += len(batch)
             log.error("claim failed fires=%d error=%s", len(batch), exc)
             return
+        self._start_won(claimed, batch)
+
+    # -- claiming ahead ----------------------------------------------------------------------
+    async def claim_ahead(self, upcoming: Upcoming) -> None:
+        """Claim the fires due within CLAIM_AHEAD, every CLAIM_AHEAD_EVERY seconds, until
+        cancelled (the daemon runs this as a task while its timer runs)."""
+        while True:
+            await asyncio.sleep(random.uniform(0.5, 1.5) * CLAIM_AHEAD_EVERY)
+            try:
+                await self._claim_ahead_once(upcoming)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the due-time claim path still covers these fires
+                log.error("claiming ahead failed: %s", exc)
+
+    async def _claim_ahead_once(self, upcoming: Upcoming) -> None:
+        now = self.clock.now()
+        await self._release_stale(now)
+        must = now + timedelta(seconds=CLAIM_NOW_WITHIN)
+        wanted = [
+            fire
+            for fire in upcoming(now + timedelta(seconds=CLAIM_AHEAD))
+            if fire[1] > now
+            and (fire[1] <= must or random.random() < CLAIM_EARLY_CHANCE)
+            and fire not in self._ahead
+            and fire not in self._theirs
+            and fire[0] in self.jobs
+        ]
+        if not wanted:
+            return
+        self._claiming.update(wanted)
+        claim = asyncio.ensure_future(asyncio.to_thread(self.store.claim_fires, wanted, self.instance, now))
+        try:
+            won = set(await asyncio.shield(claim))
+        except asyncio.CancelledError:
+            # Stopping: the claim commits in its thread anyway; give back what it won.
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.store.release_fires, await claim, self.instance)
+            self._claiming.clear()
+            raise
+        except Exception:
+            # Not claimed: those already due go the due-time way, the others will come due.
+            due, self._due_while_claiming = self._due_while_claiming, []
+            self._claiming.clear()
+            if due:
+                self._claim_when_due(due)
+            raise
+        due, self._due_while_claiming = self._due_while_claiming, []
+        self._claiming.clear()
+        came_due = set(due)
+        for fire in wanted:
+            if fire not in came_due:
+                (self._ahead if fire in won else self._theirs).add(fire)
+        started = [fire for fire in due if fire in won]
+        if started:
+            self._start_won(started, started)
+
+    async def _release_stale(self, now: datetime) -> None:
+        stale = [fire for fire in self._ahead if now - fire[1] > STALE_AFTER]
+        self._theirs = {fire for fire in self._theirs if now - fire[1] <= STALE_AFTER}
+        if stale:
+            self._ahead.difference_update(stale)
+            await asyncio.to_thread(self.store.release_fires, stale, self.instance)
+
+    # -- starting runs -------------------------------------------------------------------------
+    def _start_won(self, claimed: list[Fire], batch: list[Fire]) -> None:
+        """Start the fires this instance claimed; ``batch`` is what was due together (of
+        several fires of one job, only its latest runs)."""
+        latest: dict[str, datetime] = {}
+        for job_id, at in batch:
+            if job_id in self.jobs and (job_id not in latest or at > latest[job_id]):
+                latest[job_id] = at
         skipped: list[Fire] = []
         for job_id, at in claimed:
             job = self.jobs.get(job_id)
@@ -182,9 +296,19 @@ class Dispatcher:
             except Exception as exc:
                 log.error("cannot record %d finished fires: %s", len(batch), exc)
 
+    async def release_ahead(self) -> None:
+        """Release the fires claimed ahead and not started (call once the timer stopped)."""
+        ahead, self._ahead = list(self._ahead), set()
+        if ahead:
+            try:
+                await asyncio.to_thread(self.store.release_fires, ahead, self.instance)
+            except Exception as exc:
+                log.error("cannot release %d fires claimed ahead: %s", len(ahead), exc)
+
     async def drain(self, grace: float) -> int:
         """Wait for in-flight runs up to ``grace`` seconds; cancel the rest. Returns how
         many were cancelled."""
+        await self.release_ahead()
         if self._claims:
             await asyncio.wait(list(self._claims), timeout=grace)
         tasks = [task for task in self.running.values() if not task.done()]

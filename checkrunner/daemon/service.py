@@ -104,6 +104,8 @@ class Daemon:
             await self._catch_up(now)
             tune_gc()
             self.timer.start()
+            claims = self.dispatcher.claim_ahead(self.timer.upcoming)
+            self._tasks.append(asyncio.create_task(claims, name="claim-ahead"))
             self._tasks.append(asyncio.create_task(self._watch(), name="config-watcher"))
             self._tasks.append(asyncio.create_task(self._keepalive(), name="keepalive"))
             self._alert_task = asyncio.create_task(self.alerts.run(), name="alerts")
@@ -132,6 +134,8 @@ class Daemon:
         self.timer.shutdown()
         for task in self._tasks:
             task.cancel()
+        if self._tasks:  # a claim ahead in flight gives its fires back before the drain
+            await asyncio.wait(self._tasks, timeout=5)
         cancelled = await self.dispatcher.drain(self.shutdown_grace.total_seconds())
         await self.web.stop()  # after the drain (healthz says stopping), before the store closes
         await self.batcher.close()

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.base import BaseExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
@@ -92,8 +93,11 @@ class Timer:
 
     def __init__(self, tz: ZoneInfo, on_fires: OnFires) -> None:
         self.tz = tz
+        # Our own reference to the job store: upcoming() asks it which jobs are due soon.
+        self._jobs = MemoryJobStore()
         self._scheduler = AsyncIOScheduler(
             timezone=UTC,
+            jobstores={"default": self._jobs},
             executors={"default": _BatchingExecutor(on_fires)},
             job_defaults={"coalesce": False, "max_instances": 1_000_000, "misfire_grace_time": None},
         )
@@ -124,6 +128,12 @@ class Timer:
     def next_run(self, job_id: str) -> datetime | None:
         job = self._scheduler.get_job(job_id)
         return None if job is None else job.next_run_time
+
+    def upcoming(self, until: datetime) -> list[Fire]:
+        """The next fire of every job due at or before ``until`` (jobs are kept sorted by
+        next fire time, so this costs what it returns). Each job's next fire only: a job
+        firing more than once before ``until`` shows its later fires in later calls."""
+        return [(job.id, job.next_run_time) for job in self._jobs.get_due_jobs(until)]
 
     def wakeup(self) -> None:
         """Re-check due jobs now (after the wall clock jumped)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from checkrunner.core.errors import StoreError
 from checkrunner.store.database import dialect_insert
@@ -119,6 +119,22 @@ def finish_fires(
             claimed = select(fires.c.id).where(fires.c.schedule == schedule, fires.c.scheduled_at == at)
             if conn.execute(claimed).first() is None:
                 raise StoreError(f"cannot finish fire {schedule} at {at.isoformat()}: it was never claimed")
+
+
+def release_fires(conn: Connection, batch: Sequence[Fire], instance: str) -> int:
+    """Give up fires ``instance`` claimed and never started (claimed ahead, then the daemon
+    stopped or the job went away): their claim rows are deleted, so another daemon (or this
+    one after a restart) can claim them. Returns how many were released."""
+    released = 0
+    for schedule, at in dict.fromkeys(batch):
+        statement = delete(fires).where(
+            fires.c.schedule == schedule,
+            fires.c.scheduled_at == at,
+            fires.c.instance == instance,
+            fires.c.outcome == "claimed",
+        )
+        released += int(conn.execute(statement).rowcount or 0)
+    return released
 
 
 def last_fire(conn: Connection, schedule: str) -> datetime | None:

@@ -274,6 +274,14 @@ class Store(AlertsStore, ReportsStore):
         with self._transaction(write=True) as conn:
             fires.finish_fires(conn, finished)
 
+    def release_fires(self, batch: Sequence[tuple[str, datetime]], instance: str) -> int:
+        """Delete the claims ``instance`` holds on fires it will not run (never started), so
+        that they can be claimed again; returns how many were released."""
+        if not batch:
+            return 0
+        with self._transaction(write=True) as conn:
+            return fires.release_fires(conn, batch, instance)
+
     def last_fire(self, schedule: str) -> datetime | None:
         """The latest ``scheduled_at`` recorded for ``schedule``, whatever its outcome."""
         with self._transaction(write=False) as conn:

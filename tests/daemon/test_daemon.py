@@ -115,8 +115,14 @@ def start_with_a_run_in_flight(tmp_path: Path, sqlite_url: str, seconds: int) ->
     """
     daemon = start(write_config(tmp_path, body, sqlite_url))
     try:
+        # Claimed and due: running (fires are also claimed up to a second before they are due).
         wait_until(
-            lambda: any(f[2] == "claimed" for f in fires(sqlite_url, "monitor:now")), 20, "a run in flight"
+            lambda: any(
+                f[2] == "claimed" and f[1] < datetime.now(UTC) - timedelta(seconds=0.2)
+                for f in fires(sqlite_url, "monitor:now")
+            ),
+            20,
+            "a run in flight",
         )
     except AssertionError:
         daemon.stop()
