@@ -9,6 +9,8 @@ access log, so that the target costs little; blackbox_exporter gets one ``http_2
 from __future__ import annotations
 
 import contextlib
+import os
+import pwd
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -22,6 +24,8 @@ STATUS_JSON = (
 )
 
 NGINX_CONF = """\
+# Workers run as we do (a root master would drop them to "nobody", who cannot read our 0700 folder).
+user {user};
 worker_processes 1;
 daemon off;
 pid {root}/nginx.pid;
@@ -78,7 +82,8 @@ def running(folder: Path) -> Iterator[Servers]:
     (root / "www").mkdir(parents=True, exist_ok=True)
     (root / "www" / "status.json").write_text(STATUS_JSON)
     port = free_port()
-    (root / "nginx.conf").write_text(NGINX_CONF.format(root=root, port=port))
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    (root / "nginx.conf").write_text(NGINX_CONF.format(root=root, port=port, user=user))
     started: list[subprocess.Popen[bytes]] = []
     try:
         started.append(
