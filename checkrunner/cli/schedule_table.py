@@ -41,6 +41,8 @@ def job_rows(config: Config, now: datetime, count: int = 5) -> list[JobRow]:
             )
             for w in monitor.cadence.windows
         )
+        if monitor.cadence.offset:  # a herd spread (scheduling/herds.py)
+            describe += f", spread +{format_duration(monitor.cadence.offset)}"
         rows.append(
             JobRow(f"monitor:{name}", "monitor", name, describe, monitor.cadence.fires(now, tz, count))
         )

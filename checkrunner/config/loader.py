@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
@@ -27,6 +28,7 @@ from checkrunner.core.problems import Problem
 from checkrunner.core.redact import Redactor
 from checkrunner.plugins.registry import PluginError, Registry, discover
 from checkrunner.scheduling.cadence import Cadence, CadenceWindow
+from checkrunner.scheduling.herds import spread_herds
 
 #: lint(document, checks) -> [(key path, message)]: extra warnings (see load_config).
 Lint = Callable[[Document, Mapping[str, CheckSpec]], Sequence[tuple[tuple[str, ...], str]]]
@@ -208,6 +210,8 @@ def load_config(
                 monitors[check.name] = _implicit_monitor(check)
             except ValueError as exc:
                 problems.append(source.problem(("checks", check.name, "every"), str(exc)))
+    spread = spread_herds({name: monitor.cadence for name, monitor in monitors.items()})
+    monitors = {name: replace(monitor, cadence=spread[name]) for name, monitor in monitors.items()}
 
     raw_channels = data.get("channels")
     problems += check_references(

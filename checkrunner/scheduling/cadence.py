@@ -17,6 +17,8 @@ Contract
   datetimes without duplicates (UTC, not ``tz``: datetimes sharing a tzinfo compare by wall clock).
 * ``next_fire`` is direct arithmetic on the aligned index (no scanning), a few microseconds per
   window: the daemon calls it for every monitor after every fire.
+* ``offset`` (default 0, less than the shortest ``every``) shifts every fire by that much
+  (herds.py spreads monitors that would all fire at the same instants).
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ class _Span:
 class Cadence:
     windows: tuple[CadenceWindow, ...]
     days: frozenset[int] | None  # 0 = Monday … 6 = Sunday, of the day a window opens; None = every day
+    #: Every fire happens this long after its aligned time (a herd spread; 0 for most cadences).
+    offset: timedelta = timedelta(0)
     _spans: tuple[_Span, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,6 +88,18 @@ class Cadence:
         object.__setattr__(self, "_spans", _validate(self.windows))
         if self.days is not None and (not self.days or not self.days <= frozenset(range(7))):
             raise ValueError("days must name at least one day of mon, tue, wed, thu, fri, sat, sun")
+        if not timedelta(0) <= self.offset < self.shortest_every:
+            raise ValueError(
+                f"a cadence offset must be at least 0 and less than {format_duration(self.shortest_every)}"
+            )
+
+    @property
+    def shortest_every(self) -> timedelta:
+        return min(window.every for window in self.windows)
+
+    def shifted(self, offset: timedelta) -> Cadence:
+        """This cadence with every fire ``offset`` later (0 <= offset < shortest every)."""
+        return Cadence(self.windows, self.days, offset)
 
     @classmethod
     def build(cls, windows: Sequence[CadenceWindow], days: Iterable[str] | None = None) -> Cadence:
@@ -93,6 +109,12 @@ class Cadence:
     def next_fire(self, after: datetime, tz: ZoneInfo) -> datetime | None:
         """The first fire strictly after ``after``, in UTC."""
         require_aware(after, "after")
+        if self.offset:
+            aligned = self._next_aligned(after - self.offset, tz)
+            return None if aligned is None else aligned + self.offset
+        return self._next_aligned(after, tz)
+
+    def _next_aligned(self, after: datetime, tz: ZoneInfo) -> datetime | None:
         cursor, inclusive = after.astimezone(UTC), False
         for _ in range(_MAX_TRANSITIONS):
             local = cursor.astimezone(tz)
