@@ -35,7 +35,7 @@ from checkrunner.runner.check import RunOutcome, run_check
 from checkrunner.runner.http import shared_client
 from checkrunner.state.baselines import compute_baseline
 from checkrunner.state.machine import CheckState, Policy, Transition, step
-from checkrunner.store import MessageRecord, Store
+from checkrunner.store import MessageRecord, Recording, Store, StoredState
 
 log = logging.getLogger("checkrunner.engine")
 
@@ -155,12 +155,28 @@ class Engine(AlertingOps):
     def _record(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:
         """Step the states of the checks in ``outcomes`` (one check may appear several times
         in a batch, e.g. a fast cadence: stepped in time order), decide what to tell, and write
-        results, memos, states, incidents and notification intents in one transaction."""
+        results, memos, states, incidents and notification intents in one transaction (the
+        states are read in it too)."""
+        config = self.config
+        names = {outcome.result.check for outcome in outcomes}
+        dependencies = {d for name in names if (spec := config.checks.get(name)) for d in spec.depends_on}
+        recording, decided = self.store.record_stepped(
+            sorted(names | dependencies), lambda stored: self._plan(outcomes, stored)
+        )
+        for intent in decided:
+            log.info(
+                "alert kind=%s check=%s severity=%s channel=%s",
+                intent.kind,
+                intent.check,
+                intent.severity,
+                intent.channel,
+            )
+        return list(recording.transitions)
+
+    def _plan(self, outcomes: Sequence[RunOutcome], stored: Mapping[str, StoredState]) -> Recording:
+        """What _record writes, given the stored states (pure but for reading silences)."""
         config = self.config
         results = [outcome.result for outcome in outcomes]
-        names = {r.check for r in results}
-        dependencies = {d for name in names if (spec := config.checks.get(name)) for d in spec.depends_on}
-        stored = self.store.load_states(sorted(names | dependencies))
         current: dict[str, CheckState] = {}
         transitions: list[Transition] = []
         flaps: list[FlapEvent] = []
@@ -198,16 +214,7 @@ class Engine(AlertingOps):
                 flapping=frozenset(flapping),
                 flaps=flaps,
             )
-        decided = self.store.record_batch(results, memos, states, transitions, decide, flap_intents)
-        for intent in decided:
-            log.info(
-                "alert kind=%s check=%s severity=%s channel=%s",
-                intent.kind,
-                intent.check,
-                intent.severity,
-                intent.channel,
-            )
-        return transitions
+        return Recording(results, memos, states, transitions, decide, flap_intents)
 
     async def _persist(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:
         if self.batcher is not None:

@@ -7,7 +7,7 @@ Public surface::
                                                              # states, pings, fires, settings),
                                                              # repo_alerts.py, repo_reports.py
     RunRecord, StoredState, IncidentRecord, MessageRecord,   # domain records it returns
-    NewMessage, ChannelHealth
+    NewMessage, ChannelHealth, Recording
     NaiveDatetimeError                                       # a naive datetime was passed in
     mask_url(url) -> str                                     # a database URL with its password as ****
     head_revision() -> str                                   # newest schema revision shipped
@@ -23,6 +23,7 @@ from checkrunner.store.records import (
     IncidentRecord,
     MessageRecord,
     NewMessage,
+    Recording,
     RunRecord,
     StoredState,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "MessageRecord",
     "NaiveDatetimeError",
     "NewMessage",
+    "Recording",
     "RunRecord",
     "Store",
     "StoredState",

@@ -6,12 +6,16 @@ CheckResult, PingState). Every datetime in them is timezone-aware UTC.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from checkrunner.alerting import Intent
+from checkrunner.alerting.decide import Decide
 from checkrunner.core.result import CheckResult
 from checkrunner.core.status import Status
+from checkrunner.state.machine import Transition
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +140,18 @@ class Composition:
     messages: tuple[Composed, ...] = ()
     held: tuple[str, ...] = ()
     summarised: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """What one write of the daemon's record step stores (Store.record_batch / record_stepped):
+    results, plugin memos, stepped states, the transitions whose incidents are opened, worsened
+    or resolved with ``decide(transition, incident)`` telling whom to notify, and intents to
+    store as they are (flapping notices)."""
+
+    results: Sequence[CheckResult]
+    memos: Mapping[str, Mapping[str, Any]]
+    states: Sequence[StoredState]
+    transitions: Sequence[Transition] = ()
+    decide: Decide | None = None
+    intents: Sequence[Intent] = ()

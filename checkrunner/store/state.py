@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.sql.dml import UpdateBase
 
 from checkrunner.core.status import Status
@@ -20,21 +20,32 @@ from checkrunner.store.records import StoredState
 from checkrunner.store.tables import PING_KINDS, check_state, pings, settings
 
 
-def load_states(conn: Connection, checks: Collection[str] | None = None) -> dict[str, StoredState]:
-    query = select(check_state)
-    if checks is not None:
-        query = query.where(check_state.c.check.in_(list(checks)))
+def load_states(
+    conn: Connection, checks: Collection[str] | None = None, *, memos: bool = True
+) -> dict[str, StoredState]:
+    """Stored states (of ``checks``, or all); ``memos=False`` leaves ``memo`` empty (not read)."""
+    if checks is None:
+        rows = conn.execute(_ALL if memos else _ALL_NO_MEMO)
+    else:
+        rows = conn.execute(_SOME if memos else _SOME_NO_MEMO, {"names": list(checks)})
     states: dict[str, StoredState] = {}
-    for row in conn.execute(query):
+    for row in rows:
         states[row.check] = StoredState(
             check=row.check,
             status=Status(row.status),
             since=row.since,
             updated_at=row.updated_at,
             data=dict(row.data or {}),
-            memo=dict(row.memo or {}),
+            memo=dict(row.memo or {}) if memos else {},
         )
     return states
+
+
+# Built once (the daemon reads states for every batch it records); IN lists expand per call.
+_ALL = select(check_state)
+_ALL_NO_MEMO = select(*(column for column in check_state.c if column.name != "memo"))
+_SOME = _ALL.where(check_state.c.check.in_(bindparam("names", expanding=True)))
+_SOME_NO_MEMO = _ALL_NO_MEMO.where(check_state.c.check.in_(bindparam("names", expanding=True)))
 
 
 def save_states(conn: Connection, states: Sequence[StoredState]) -> None:
