@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from configs import PLUGINS
 from procs import progress
 from report import Row, Target, median
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import Text, create_engine, func, insert, select, text, update
 from sqlalchemy.pool import NullPool
 from storage import _postgres_database
 
@@ -41,8 +41,9 @@ from checkrunner.report.periods import parse_period
 from checkrunner.report.render import render_report
 from checkrunner.store import Store
 from checkrunner.store.aggregate import Aggregate
+from checkrunner.store.folding import WATERMARK
 from checkrunner.store.rollups import DAY, HOUR, floor_day, row
-from checkrunner.store.tables import results, rollups
+from checkrunner.store.tables import results, rollups, settings
 from checkrunner.templating import make_environment
 
 START = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)  # 2026-11-01 00:00 in São Paulo
@@ -152,6 +153,18 @@ def _load(url: str, params: Params) -> None:
                         conn.execute(insert(results), chunk)
         finally:
             engine.dispose()
+    # The loaded rollups already cover the loaded raw day, as the daemon's folding would have:
+    # move the fold watermark past those results (else the first report read folds them again).
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                update(settings)
+                .where(settings.c.key == WATERMARK)
+                .values(value=select(func.coalesce(func.max(results.c.id), 0)).scalar_subquery().cast(Text))
+            )
+    finally:
+        engine.dispose()
     progress(
         f"reports: loaded {params.checks} checks x {DAYS} days into {url.split(':')[0]} in {time.monotonic() - started:.0f} s"
     )
