@@ -25,6 +25,7 @@ from typing import Any
 
 from alembic.util import CommandError
 from sqlalchemy import Connection, text
+from sqlalchemy import Engine as SAEngine
 
 from checkrunner.alerting import Intent
 from checkrunner.alerting.decide import Decide
@@ -34,7 +35,7 @@ from checkrunner.core.result import CheckResult
 from checkrunner.core.status import Status
 from checkrunner.plugins.contract import PingState
 from checkrunner.state.machine import Transition
-from checkrunner.store import alerts, fires, migrate, results, state
+from checkrunner.store import alerts, fires, migrate, results, state, statecache
 from checkrunner.store.database import open_engine
 from checkrunner.store.records import (
     Recording,
@@ -57,6 +58,11 @@ class Store(AlertsStore, ReportsStore):
     """Repository of results, runs, check state, pings, fire claims and settings; incidents,
     intents, silences and the outbox (:class:`AlertsStore`); report and web read models
     (:class:`ReportsStore`)."""
+
+    def __init__(self, engine: SAEngine, url: str, clock: Clock | None = None) -> None:
+        super().__init__(engine, url, clock)
+        #: The states the record step reads, kept while no one else writes (statecache.py).
+        self._states = statecache.StateCache()
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, clock: Clock | None = None) -> Store:
@@ -182,6 +188,7 @@ class Store(AlertsStore, ReportsStore):
         created here: an existing row keeps the memo :meth:`set_memo` gave it."""
         with self._transaction(write=True) as conn:
             state.save_states(conn, states)
+            statecache.bump_version(conn)
 
     def record_batch(
         self,
@@ -202,7 +209,9 @@ class Store(AlertsStore, ReportsStore):
         are stored as they are (e.g. flapping notices). Returns the intents stored."""
         recording = Recording(batch, memos, states, transitions, decide, intents)
         with self._transaction(write=True) as conn:
-            return self._write_recording(conn, recording)
+            decided = self._write_recording(conn, recording)
+            statecache.bump_version(conn)
+            return decided
 
     def _write_recording(self, conn: Connection, recording: Recording) -> list[Intent]:
         results.add_results(conn, recording.results)
@@ -224,9 +233,18 @@ class Store(AlertsStore, ReportsStore):
         instead of two per batch (the daemon's write path: half of a small batch's cost was the
         second transaction); ``plan`` runs while the write lock is held, so it must be quick and
         pure. If it raises, nothing is written."""
-        with self._transaction(write=True) as conn:
-            recording = plan(state.load_states(conn, set(checks), memos=False))
-            decided = self._write_recording(conn, recording)
+        cache = self._states
+        with cache.lock:
+            try:
+                with self._transaction(write=True) as conn:
+                    version = statecache.bump_version(conn)
+                    stored = cache.read(conn, version - 1, set(checks))
+                    recording = plan(stored)
+                    decided = self._write_recording(conn, recording)
+            except BaseException:
+                cache.forget()  # the transaction rolled back: what the cache holds is unsure
+                raise
+            cache.wrote(version, stored, recording.states)
         return recording, decided
 
     def get_memo(self, check: str) -> dict[str, Any]:
