@@ -24,9 +24,11 @@ def write_config(
     database: str,
     checks: Mapping[str, Check],
     monitors: Mapping[str, Mapping[str, Any]],
+    limits: Mapping[str, int] | None = None,
 ) -> Path:
     """Write ``folder/name.yaml``; returns its path."""
-    lines = [
+    lines = [f"limits: {json.dumps(dict(limits))}"] if limits else []
+    lines += [
         "timezone: UTC",
         f"database: {json.dumps(database)}",
         f"checks_dir: {json.dumps(str(PLUGINS))}",

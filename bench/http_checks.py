@@ -59,7 +59,11 @@ def daemon_run(folder: Path, target: str, level: Level, params: Params, run: int
     checks = {f"h{i}": {"type": "http", "url": target} for i in range(level.checks)}
     monitors = grouped_monitors(list(checks), level.per_monitor, level.every)
     db = folder / f"{name}.db"
-    config = write_config(folder, name, database=f"sqlite:///{db}", checks=checks, monitors=monitors)
+    # The engine's limits, not nginx, must bound what is in flight: as many as the level.
+    limits = {"concurrency": max(level.checks, 100), "per_host": level.checks}
+    config = write_config(
+        folder, name, database=f"sqlite:///{db}", checks=checks, monitors=monitors, limits=limits
+    )
     # Runs started in the window need a moment to reach the store before the stop.
     window = measure_window(config, params.warmup_s, params.measure_s, settle_s=1.0)
     begin, end = window.begin, window.end

@@ -36,6 +36,7 @@ import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -49,6 +50,7 @@ from checkrunner.core.result import Observation, bounded, one_line
 from checkrunner.core.sizes import format_size, parse_size
 from checkrunner.core.status import Status, worst
 from checkrunner.plugins.contract import CheckContext, CheckOptions, CheckPlugin, secret
+from checkrunner.plugins.httpclient import http_client
 from checkrunner.plugins.net import known_failure
 from checkrunner.plugins.values import ValueSpec, compile_jsonpath, jsonpath_values
 
@@ -62,6 +64,11 @@ def _plain_schema(parse: Any, dump: Any) -> Any:
     return core_schema.no_info_plain_validator_function(
         parse, serialization=core_schema.plain_serializer_function_ser_schema(dump)
     )
+
+
+@lru_cache(maxsize=4096)  # the URLs of the loaded config (and of the one before a reload)
+def _parse_url(url: str) -> httpx.URL:
+    return httpx.URL(url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +172,12 @@ class HttpOptions(CheckOptions):
     max_body: int = 2**20
     auth: BasicAuth | None = None
 
+    @property
+    def parsed_url(self) -> httpx.URL:
+        """``url`` parsed once, not on every run (parsing costs more than the rest of
+        building the request; a pydantic private attribute costs a slow ``__getattr__``)."""
+        return _parse_url(self.url)
+
     @field_validator("url")
     @classmethod
     def _check_url(cls, url: str) -> str:
@@ -240,10 +253,10 @@ class HttpCheck(CheckPlugin[HttpOptions]):
     Options = HttpOptions
 
     def target_host(self, options: HttpOptions) -> str | None:
-        return httpx.URL(options.url).host or None
+        return options.parsed_url.host or None
 
     def describe(self, options: HttpOptions) -> str:
-        url = httpx.URL(options.url)
+        url = options.parsed_url
         return f"{options.method} {url.scheme}://{url.netloc.decode('ascii')}{url.path}"
 
     async def run(self, options: HttpOptions, ctx: CheckContext) -> Observation:
@@ -280,14 +293,14 @@ def _client(options: HttpOptions, ctx: CheckContext) -> tuple[httpx.AsyncClient,
             raise CheckFailed(
                 f"cannot load ca_file {path}: {getattr(exc, 'strerror', None) or exc}"
             ) from None
-    return httpx.AsyncClient(verify=verify, timeout=ctx.timeout), True
+    return http_client(verify=verify, timeout=ctx.timeout), True
 
 
 async def _exchange(client: httpx.AsyncClient, options: HttpOptions, io_timeout: float) -> Exchange:
     request = client.build_request(
         options.method,
-        options.url,
-        headers=options.headers,
+        options.parsed_url,
+        headers=options.headers or None,
         content=options.body,
         json=options.json_ if "json_" in options.model_fields_set else None,
         timeout=io_timeout,
@@ -308,15 +321,25 @@ async def _exchange(client: httpx.AsyncClient, options: HttpOptions, io_timeout:
             body, truncated = await _read_capped(response, options.max_body)
         finally:
             await response.aclose()
-        encoding = response.charset_encoding or "utf-8"
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            encoding = "utf-8"
+        encoding = _charset(response)
         reason = response.reason_phrase or httpx.codes.get_reason_phrase(response.status_code)
         elapsed = (time.perf_counter() - started) * 1000
         return Exchange(response.status_code, reason, body, truncated, encoding, elapsed, hop)
     raise _Unreachable(f"too many redirects (more than {MAX_REDIRECTS}) from {_where(options.url)}")
+
+
+def _charset(response: httpx.Response) -> str:
+    """The body's text encoding: the Content-Type charset when Python knows it, else utf-8.
+    (httpx parses the header with ``email.message`` on every call: skipped when no charset.)"""
+    content_type = response.headers.get("Content-Type")
+    if content_type is None or "charset" not in content_type.lower():
+        return "utf-8"
+    encoding = response.charset_encoding or "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "utf-8"
+    return encoding
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
@@ -406,10 +429,17 @@ class _Body:
 
     def __init__(self, exchange: Exchange, limit: int) -> None:
         self.exchange = exchange
-        self.text = exchange.body.decode(exchange.encoding, errors="replace")
-        self.cut = f"body larger than {format_size(limit)}"
+        self.limit = limit
         self._document: Any = None
         self._parsed = False
+
+    @cached_property
+    def text(self) -> str:  # decoded only for a text expectation (most checks have none)
+        return self.exchange.body.decode(self.exchange.encoding, errors="replace")
+
+    @property
+    def cut(self) -> str:
+        return f"body larger than {format_size(self.limit)}"
 
     def document(self, expr: str) -> Any:
         if self.exchange.truncated:

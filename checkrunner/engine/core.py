@@ -30,9 +30,9 @@ from checkrunner.engine.alerting import AlertingOps, stored_state
 from checkrunner.notify.message import Message
 from checkrunner.notify.outbox import Outbox
 from checkrunner.plugins.contract import CheckContext, PingState
+from checkrunner.plugins.httpclient import shared_client
 from checkrunner.report.checklist import checklist_context, checklist_message
 from checkrunner.runner.check import RunOutcome, run_check
-from checkrunner.runner.http import shared_client
 from checkrunner.state.baselines import compute_baseline
 from checkrunner.state.machine import CheckState, Policy, Transition, step
 from checkrunner.store import MessageRecord, Recording, Store, StoredState

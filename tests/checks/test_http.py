@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import re
 import tracemalloc
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from checkrunner.core.result import Observation
 from checkrunner.core.status import Status
 from checkrunner.plugins.contract import CheckContext, CheckPlugin
+from checkrunner.plugins.httpclient import shared_client
 from checkrunner.plugins.registry import discover
 from tests.checks.conftest import HangupWatch, HttpPeer, Pki, Reply, Request, abort_with_reset
 
@@ -546,3 +548,29 @@ def test_password_is_a_secret_and_describe_hides_credentials() -> None:
 def test_max_body_sizes(raw: object, size: int) -> None:
     options: Any = PLUGIN.Options.model_validate({"url": "http://h", "max_body": raw})
     assert options.max_body == size
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["the shared client", "a private client"])
+async def test_checks_send_no_cookies_and_the_checkrunner_user_agent(
+    http_server: StartHttp, shared: bool
+) -> None:
+    set_cookie = Reply(200, "ok", headers={"Set-Cookie": "session=secret; Path=/"})
+    peer = await http_server({"/login": set_cookie, "/h": HEALTHY})
+    # localhost, not 127.0.0.1: cookie jars ignore cookies from IP addresses.
+    urls = [peer.url("/login", host="localhost"), peer.url("/h", host="localhost")]
+    async with shared_client() as client:
+        for url in urls:
+            observation = await run({"url": url}, http=client if shared else None)
+            assert observation.status is Status.OK, observation
+    assert [request.headers.get("cookie") for request in peer.requests] == [None, None]
+    assert {request.headers["user-agent"] for request in peer.requests} == {"checkrunner"}
+
+
+async def test_a_compressed_body_is_judged_decompressed(http_server: StartHttp) -> None:
+    body = gzip.compress(b'{"status": "healthy", "n": 7}')
+    peer = await http_server({"/h": Reply(200, body, headers={"Content-Encoding": "gzip"})})
+    observation = await run(
+        {"url": peer.url("/h"), "expect": {"json": {"$.status": "healthy"}}, "value": "$.n"}
+    )
+    assert (observation.status, observation.value) == (Status.OK, 7.0), observation
+    assert observation.metrics["body_bytes"] == 29
