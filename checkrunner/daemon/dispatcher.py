@@ -81,6 +81,7 @@ class Dispatcher:
         #: Finished fires waiting to be written (one transaction per flush, not per fire).
         self._finished: list[FinishedFire] = []
         self._flushing: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: Fires claimed ahead by this instance / by another one, not handed over yet.
         self._ahead: set[Fire] = set()
         self._theirs: set[Fire] = set()
@@ -281,8 +282,26 @@ class Dispatcher:
         for job_id, at in fires:
             self._finish((job_id, at, outcome, now, None))
 
+    def take_finished(self) -> list[FinishedFire]:
+        """The finished fires buffered so far, now the caller's to write (the daemon writes
+        them in its next results transaction instead of one of their own). Safe from a worker
+        thread: the buffer is swapped, never mutated in place."""
+        taken, self._finished = self._finished, []
+        return taken
+
+    def give_back(self, items: list[FinishedFire]) -> None:
+        """Finished fires a failed write took (from any thread): buffered again."""
+        if items and self._loop is not None:  # items exist only once _finish ran on the loop
+            self._loop.call_soon_threadsafe(self._finish_all, items)
+
+    def _finish_all(self, items: list[FinishedFire]) -> None:
+        for item in items:
+            self._finish(item)
+
     def _finish(self, item: FinishedFire) -> None:
         """Buffer a finished fire; they are written together, off the event loop."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
         self._finished.append(item)
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_finished())

@@ -20,7 +20,7 @@ import os
 import signal
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from checkrunner.alerting import config_error, missed_fire
@@ -36,7 +36,9 @@ from checkrunner.daemon.jobs import JobDef, diff_jobs, jobs_of
 from checkrunner.daemon.systemd import Notifier
 from checkrunner.daemon.watcher import FileWatcher
 from checkrunner.engine import Engine
+from checkrunner.runner.check import RunOutcome
 from checkrunner.scheduling.timer import Timer
+from checkrunner.state.machine import Transition
 from checkrunner.store import Store
 from checkrunner.web import WebSurface, check_exposure
 
@@ -86,7 +88,7 @@ class Daemon:
         await asyncio.to_thread(store.set_rollup_timezone, config.timezone)
         self.engine = Engine(config, store, self.clock, instance=self.instance)
         self.alerts = AlertLoop(self.engine, self.clock)
-        self.batcher = ResultBatcher(self.engine._record)
+        self.batcher = ResultBatcher(self._record)
         self.engine.batcher = self.batcher
         self.batcher.start()
         jitter = 0.01 if store.dialect == "postgresql" else 0.0
@@ -123,6 +125,16 @@ class Daemon:
         finally:
             await self._shutdown()
         return 0
+
+    def _record(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:
+        """The batcher's write (a worker thread): results, and the fires finished meanwhile in
+        the same transaction (one transaction fewer per flush)."""
+        finished = self.dispatcher.take_finished()
+        try:
+            return self.engine._record(outcomes, finished)
+        except BaseException:
+            self.dispatcher.give_back(finished)
+            raise
 
     async def _shutdown(self) -> None:
         self.notifier.stopping()

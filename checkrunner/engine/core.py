@@ -36,6 +36,7 @@ from checkrunner.runner.check import RunOutcome, run_check
 from checkrunner.state.baselines import compute_baseline
 from checkrunner.state.machine import CheckState, Policy, Transition, step
 from checkrunner.store import MessageRecord, Recording, Store, StoredState
+from checkrunner.store.repository import FinishedFire
 
 log = logging.getLogger("checkrunner.engine")
 
@@ -152,16 +153,19 @@ class Engine(AlertingOps):
         return _Prepared(spec, ctx, baseline)
 
     # -- recording (one transaction for results, then states) ---------------------------
-    def _record(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:
+    def _record(
+        self, outcomes: Sequence[RunOutcome], finished: Sequence[FinishedFire] = ()
+    ) -> list[Transition]:
         """Step the states of the checks in ``outcomes`` (one check may appear several times
         in a batch, e.g. a fast cadence: stepped in time order), decide what to tell, and write
         results, memos, states, incidents and notification intents in one transaction (the
-        states are read in it too)."""
+        states are read in it too), with ``finished`` fires along."""
         config = self.config
         names = {outcome.result.check for outcome in outcomes}
         dependencies = {d for name in names if (spec := config.checks.get(name)) for d in spec.depends_on}
         recording, decided = self.store.record_stepped(
-            sorted(names | dependencies), lambda stored: self._plan(outcomes, stored)
+            sorted(names | dependencies),
+            lambda stored: replace(self._plan(outcomes, stored), finished=finished),
         )
         for intent in decided:
             log.info(

@@ -146,8 +146,8 @@ class Composition:
 class Recording:
     """What one write of the daemon's record step stores (Store.record_batch / record_stepped):
     results, plugin memos, stepped states, the transitions whose incidents are opened, worsened
-    or resolved with ``decide(transition, incident)`` telling whom to notify, and intents to
-    store as they are (flapping notices)."""
+    or resolved with ``decide(transition, incident)`` telling whom to notify, intents to
+    store as they are (flapping notices), and finished fires."""
 
     results: Sequence[CheckResult]
     memos: Mapping[str, Mapping[str, Any]]
@@ -155,3 +155,6 @@ class Recording:
     transitions: Sequence[Transition] = ()
     decide: Decide | None = None
     intents: Sequence[Intent] = ()
+    #: Fires that finished meanwhile, written along (schedule, scheduled_at, outcome,
+    #: finished_at, run_id): the daemon saves their own transaction this way.
+    finished: Sequence[tuple[str, datetime, str, datetime, int | None]] = ()

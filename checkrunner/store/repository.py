@@ -223,6 +223,8 @@ class Store(AlertsStore, ReportsStore):
         decided = list(recording.intents)
         if recording.transitions and recording.decide is not None:
             decided += alerts.apply_transitions(conn, recording.transitions, recording.decide)
+        if recording.finished:
+            fires.finish_fires(conn, recording.finished, strict=False)
         return decided
 
     def record_stepped(

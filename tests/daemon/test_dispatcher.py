@@ -143,3 +143,29 @@ async def test_fires_claimed_ahead_and_never_started_are_given_back(tmp_path: Pa
     finally:
         store.close()
         other_store.close()
+
+
+async def test_finished_fires_ride_along_with_results_or_come_back_when_that_write_fails(
+    tmp_path: Path, db_url: str
+) -> None:
+    found, store, clock = dispatcher(tmp_path, db_url, "a")
+    try:
+        at = T0 + timedelta(seconds=0.3)
+        fire = due(at)[0]
+        assert store.claim_fires([fire], "a", T0) == [fire]
+        found._finish((fire[0], at, "ran", T0 + timedelta(seconds=1), None))
+        taken = found.take_finished()
+        assert len(taken) == 1 and found.take_finished() == []
+        found.give_back(taken)  # the results transaction carrying it failed
+        await asyncio.sleep(0)  # give_back hands it to the loop
+        await found.flush()
+        assert claim_rows(db_url)[fire][1] == "ran"
+        # Written by a results transaction instead: the daemon's batcher path.
+        later = (fire[0], at + timedelta(seconds=10))
+        assert store.claim_fires([later], "a", T0) == [later]
+        found._finish((later[0], later[1], "ran", T0 + timedelta(seconds=11), None))
+        found.engine._record([], found.take_finished())
+        assert claim_rows(db_url)[later][1] == "ran"
+        assert found._finished == []
+    finally:
+        store.close()
