@@ -148,7 +148,7 @@ async def test_fires_claimed_ahead_and_never_started_are_given_back(tmp_path: Pa
 async def test_finished_fires_ride_along_with_results_or_come_back_when_that_write_fails(
     tmp_path: Path, db_url: str
 ) -> None:
-    found, store, clock = dispatcher(tmp_path, db_url, "a")
+    found, store, _clock = dispatcher(tmp_path, db_url, "a")
     try:
         at = T0 + timedelta(seconds=0.3)
         fire = due(at)[0]
