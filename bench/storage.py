@@ -175,7 +175,7 @@ def fold_pass(store: Store) -> float:
 
 def batcher_path(engine: CheckEngine, results: list[CheckResult]) -> float:
     async def submit_all() -> float:
-        batcher = ResultBatcher(engine._record)  # what the daemon hands its batcher
+        batcher = ResultBatcher(engine._record)  # what the daemon hands its batcher (minus fires)
         batcher.start()
         t0 = time.perf_counter()
         await asyncio.gather(*(batcher.submit([RunOutcome(result, None)]) for result in results))

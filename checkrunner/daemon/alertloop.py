@@ -13,7 +13,6 @@ in the store.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from checkrunner.core.clock import Clock
@@ -22,6 +21,11 @@ from checkrunner.engine import Engine
 log = logging.getLogger("checkrunner.daemon")
 
 TICK = 1.0
+#: After this many ticks that composed and delivered nothing, tick every IDLE_TICK seconds
+#: instead (an idle daemon spent most of its CPU asking the store for nothing); a state change
+#: recorded by this daemon wakes the loop at once (nudge), others are seen within IDLE_TICK.
+IDLE_AFTER = 10
+IDLE_TICK = 5.0
 FOLLOWUPS_EVERY = 10.0
 #: SLO burn rates move over minutes (their shortest window is 5 min): once a minute is enough.
 SLO_EVERY = 60.0
@@ -36,6 +40,8 @@ class AlertLoop:
         self.clock = clock
         self.tick = tick
         self._stop = asyncio.Event()
+        self._nudged = asyncio.Event()
+        self._quiet = 0
         self._last_followups = float("-inf")
         self._last_slo = float("-inf")
         self._last_fold = float("-inf")
@@ -43,12 +49,25 @@ class AlertLoop:
 
     async def run(self) -> None:
         while not self._stop.is_set():
-            await self.once()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.tick)
+            busy = await self.once()
+            self._quiet = 0 if busy else self._quiet + 1
+            wait = self.tick if self._quiet < IDLE_AFTER else max(self.tick, IDLE_TICK)
+            self._nudged.clear()
+            waiters = [asyncio.ensure_future(self._stop.wait()), asyncio.ensure_future(self._nudged.wait())]
+            await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
 
-    async def once(self) -> None:
+    def nudge(self) -> None:
+        """Something may be due now (this daemon recorded a state change): tick at once and
+        at the normal pace again. Call on the loop."""
+        self._quiet = 0
+        self._nudged.set()
+
+    async def once(self) -> bool:
+        """One tick; True when it composed or delivered something."""
         engine = self.engine
+        busy = False
         try:
             if self.clock.monotonic() - self._last_followups >= FOLLOWUPS_EVERY:
                 self._last_followups = self.clock.monotonic()
@@ -60,8 +79,9 @@ class AlertLoop:
                 self._last_fold = self.clock.monotonic()
                 await asyncio.to_thread(engine.store.fold_rollups)
             outbox = engine.outbox()
-            await asyncio.to_thread(outbox.compose)
-            await outbox.deliver()
+            composed = await asyncio.to_thread(outbox.compose)
+            delivered = await outbox.deliver()
+            busy = bool(composed or delivered)
             if self._failing:
                 log.info("alert loop recovered")
                 self._failing = False
@@ -72,6 +92,7 @@ class AlertLoop:
                 log.error("alert loop failed (retrying every %ss): %s", self.tick, exc)
                 log.debug("alert loop failure", exc_info=True)
             self._failing = True
+        return busy
 
     def stop(self) -> None:
         self._stop.set()

@@ -44,6 +44,9 @@ CLAIM_AHEAD_EVERY = 0.2
 #: then a toss per fire, so they share the work (a fixed order would hand one of them all).
 CLAIM_NOW_WITHIN = 0.35
 CLAIM_EARLY_CHANCE = 0.3
+#: Longest sleep between rounds while nothing is due soon (a fire a reload adds meanwhile is
+#: claimed when due instead).
+CLAIM_IDLE_SLEEP = 2.0
 #: A fire claimed ahead that the timer has not handed over this long after it was due will not
 #: be (its job was removed or rescheduled by a reload): its claim is released.
 STALE_AFTER = timedelta(seconds=60)
@@ -139,11 +142,20 @@ class Dispatcher:
         self._start_won(claimed, batch)
 
     # -- claiming ahead ----------------------------------------------------------------------
-    async def claim_ahead(self, upcoming: Upcoming) -> None:
+    async def claim_ahead(self, upcoming: Upcoming, next_due: Callable[[], datetime | None]) -> None:
         """Claim the fires due within CLAIM_AHEAD, every CLAIM_AHEAD_EVERY seconds, until
-        cancelled (the daemon runs this as a task while its timer runs)."""
+        cancelled (the daemon runs this as a task while its timer runs). While nothing is due
+        soon (``next_due``: the earliest next fire), it sleeps until shortly before that, at
+        most CLAIM_IDLE_SLEEP: an idle daemon does not poll five times a second."""
         while True:
-            await asyncio.sleep(random.uniform(0.5, 1.5) * CLAIM_AHEAD_EVERY)
+            pause = random.uniform(0.5, 1.5) * CLAIM_AHEAD_EVERY
+            due = next_due()
+            if due is not None:
+                until_window = (due - self.clock.now()).total_seconds() - CLAIM_AHEAD
+                pause = max(pause, min(until_window, CLAIM_IDLE_SLEEP))
+            else:
+                pause = CLAIM_IDLE_SLEEP
+            await asyncio.sleep(pause)
             try:
                 await self._claim_ahead_once(upcoming)
             except asyncio.CancelledError:
@@ -254,6 +266,7 @@ class Dispatcher:
         if len(self.lateness) > 100_000:
             del self.lateness[:50_000]
         run_id: int | None = None
+        handed_over = False  # the batcher marks the fire ran along with its results
         try:
             # The engine applies limits.concurrency / limits.per_host to each check.
             if job.kind == "checklist":
@@ -265,7 +278,7 @@ class Dispatcher:
                 engine = self.engine
                 await asyncio.to_thread(apply_retention, engine.store, engine.config, self.clock.now())
             else:
-                await self.engine.run_checks(job.checks, job=job.id)
+                handed_over = await self.engine.run_monitor(job.checks, job.id, scheduled_at)
         except asyncio.CancelledError:
             log.warning("cancelled job=%s scheduled=%s", job.id, scheduled_at.isoformat())
             raise
@@ -275,7 +288,8 @@ class Dispatcher:
         log.debug(
             "fire job=%s scheduled=%s lateness_ms=%.1f", job.id, scheduled_at.isoformat(), lateness * 1000
         )
-        self._finish((job.id, scheduled_at, "ran", self.clock.now(), run_id))
+        if not handed_over:
+            self._finish((job.id, scheduled_at, "ran", self.clock.now(), run_id))
 
     def _finish_many(self, fires: list[Fire], outcome: str) -> None:
         now = self.clock.now()

@@ -62,6 +62,13 @@ class _Prepared:
 class Batcher(Protocol):
     async def submit(self, outcomes: Sequence[RunOutcome]) -> list[Transition]: ...
 
+    def submit_nowait(
+        self, outcomes: Sequence[RunOutcome], fire: FinishedFire | None = None
+    ) -> asyncio.Future[list[Transition]]: ...
+
+    @property
+    def accepting(self) -> bool: ...
+
 
 class Engine(AlertingOps):
     def __init__(
@@ -230,22 +237,12 @@ class Engine(AlertingOps):
         self, names: Sequence[str], run_id: int | None = None, job: str | None = None
     ) -> list[CheckResult]:
         """Run ``names`` concurrently, record them, and return results in ``names`` order."""
-        specs = [self.spec(name) for name in names]
-        now = self.clock.now()
-        self.http_client()  # created here, on the loop, before _prepare runs in a thread
-        prepared = await self._prepare_runs(specs, now)
-        if len(prepared) == 1:  # the common one-check monitor: no gather, no extra task
-            outcomes = [await self._limited(prepared[0], run_id)]
-        else:
-            outcomes = await asyncio.gather(*(self._limited(p, run_id) for p in prepared))
+        outcomes = await self._run_all([self.spec(name) for name in names], run_id)
         transitions = await self._persist(outcomes)
         for outcome in outcomes:
             _log_result(outcome.result, job)
             self.observer.check_result(outcome.result)
-        for transition in transitions:
-            log.info(
-                "state check=%s from=%s to=%s", transition.check, transition.previous, transition.current
-            )
+        _log_state_changes(transitions)
         return [outcome.result for outcome in outcomes]
 
     async def _limited(self, prepared: _Prepared, run_id: int | None) -> RunOutcome:
@@ -265,6 +262,31 @@ class Engine(AlertingOps):
                 return await self._run_prepared(prepared, run_id)
             async with host_slots:
                 return await self._run_prepared(prepared, run_id)
+
+    async def run_monitor(self, names: Sequence[str], job: str, scheduled_at: datetime) -> bool:
+        """Run ``names`` for the fire ``(job, scheduled_at)`` and hand the outcomes to the
+        batcher WITHOUT waiting for the write: the batcher marks the fire ``ran`` in the
+        transaction that stores them. True once handed over; False when there is no batcher to
+        take them (then they were written here, and the caller finishes the fire)."""
+        if self.batcher is None or not self.batcher.accepting:
+            await self.run_checks(names, job=job)
+            return False
+        outcomes = await self._run_all([self.spec(name) for name in names], None)
+        fire = (job, scheduled_at, "ran", self.clock.now(), None)
+        written = self.batcher.submit_nowait(outcomes, fire)
+        written.add_done_callback(_log_transitions)
+        for outcome in outcomes:
+            _log_result(outcome.result, job)
+            self.observer.check_result(outcome.result)
+        return True
+
+    async def _run_all(self, specs: Sequence[CheckSpec], run_id: int | None) -> list[RunOutcome]:
+        now = self.clock.now()
+        self.http_client()  # created here, on the loop, before _prepare runs in a thread
+        prepared = await self._prepare_runs(specs, now)
+        if len(prepared) == 1:  # the common one-check monitor: no gather, no extra task
+            return [await self._limited(prepared[0], run_id)]
+        return list(await asyncio.gather(*(self._limited(p, run_id) for p in prepared)))
 
     async def _run_prepared(self, prepared: _Prepared, run_id: int | None) -> RunOutcome:
         return await run_check(
@@ -367,3 +389,15 @@ def _log_result(result: CheckResult, job: str | None) -> None:
         "-" if result.value is None else f"{result.value:g}",
         result.summary,
     )
+
+
+def _log_state_changes(transitions: Sequence[Transition]) -> None:
+    for transition in transitions:
+        log.info("state check=%s from=%s to=%s", transition.check, transition.previous, transition.current)
+
+
+def _log_transitions(written: asyncio.Future[list[Transition]]) -> None:
+    """Done-callback of a write nobody awaits: log its state changes (the batcher logged a
+    failure already; retrieving it here keeps asyncio from warning about it)."""
+    if not written.cancelled() and written.exception() is None:
+        _log_state_changes(written.result())

@@ -135,6 +135,11 @@ class Timer:
         firing more than once before ``until`` shows its later fires in later calls."""
         return [(job.id, job.next_run_time) for job in self._jobs.get_due_jobs(until)]
 
+    def next_due(self) -> datetime | None:
+        """The earliest next fire of any job (None: no job will fire)."""
+        found: datetime | None = self._jobs.get_next_run_time()
+        return found
+
     def wakeup(self) -> None:
         """Re-check due jobs now (after the wall clock jumped)."""
         self._scheduler.wakeup()

@@ -86,10 +86,26 @@ def _family(host: str) -> socket.AddressFamily:
 
 
 class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._stop_requested = asyncio.Event()
+
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         # The daemon owns SIGTERM/SIGINT/SIGHUP; uvicorn must not replace its handlers.
         yield
+
+    async def main_loop(self) -> None:
+        # uvicorn wakes ten times a second to look at should_exit; an idle daemon should not
+        # (it was a third of its idle CPU): once a second (the Date header's resolution), and
+        # at once when stop() asks.
+        while not await self.on_tick(0):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_requested.wait(), 1.0)
+
+    def request_stop(self) -> None:
+        self.should_exit = True
+        self._stop_requested.set()
 
 
 class WebSurface:
@@ -140,7 +156,7 @@ class WebSurface:
         if self._ticking is not None:
             self._ticking.cancel()
         if self._server is not None and self._serving is not None:
-            self._server.should_exit = True
+            self._server.request_stop()
             try:
                 await asyncio.wait_for(asyncio.shield(self._serving), STOP_TIMEOUT + 2)
             except TimeoutError:
