@@ -9,7 +9,7 @@ MAX_SPREAD))``, drawn from a hash of its name: stable across restarts, reloads a
 other members. Smaller groups stay aligned to the second.
 
 The offsets fall on a grid of slots holding about :data:`PER_SLOT` members each, not anywhere:
-a daemon wakes up once per slot and starts its few dozen fires together, which costs far less
+a daemon wakes up once per slot and starts its dozen or two fires together, which costs far less
 CPU per fire than one wake-up per fire (a thread hand-off and a transaction each), while a
 slot is still small enough to start within milliseconds. The number of slots is a power of two
 (for N members, the smallest with N / slots <= PER_SLOT), so it changes only when a herd
@@ -30,7 +30,7 @@ HERD_SIZE = 50
 #: A herd is spread over at most this long (or its shortest ``every``, when shorter).
 MAX_SPREAD = timedelta(seconds=60)
 #: About this many members of a herd share one slot (fire instant).
-PER_SLOT = 50
+PER_SLOT = 20
 
 
 def spread_herds(cadences: Mapping[str, Cadence]) -> dict[str, Cadence]:
