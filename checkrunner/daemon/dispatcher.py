@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -252,6 +253,13 @@ class Dispatcher:
     def _start(self, job: JobDef, scheduled_at: datetime) -> None:
         task = asyncio.create_task(self._run(job, scheduled_at), name=f"{job.id}@{scheduled_at.isoformat()}")
         self.running[job.id] = task
+        # A finished run is not kept around until the job's next fire (10,000 monitors would
+        # hold 10,000 done tasks and their frames).
+        task.add_done_callback(functools.partial(self._forget, job.id))
+
+    def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
+        if self.running.get(job_id) is task:
+            del self.running[job_id]
 
     def start_claimed(self, job: JobDef, scheduled_at: datetime) -> None:
         """Run a fire this instance has already claimed (catch-up after downtime)."""
