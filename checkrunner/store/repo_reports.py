@@ -6,6 +6,7 @@ Methods follow the Store contract (``repository.py``); the queries live in ``rep
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -120,15 +121,18 @@ class ReportsStore(StoreBase):
 
     # -- folding results into rollups ------------------------------------------------------------
 
-    def fold_rollups(self, chunk: int = 20_000) -> int:
+    def fold_rollups(self, chunk: int = 20_000, pause: float = 0.0) -> int:
         """Fold every result stored so far into the rollups (see folding.py); returns how many.
         The daemon calls it every few seconds; each reader of rollups calls it first. Chunks
-        of ``chunk`` results, one transaction each, so a long backlog never holds the lock long."""
+        of ``chunk`` results, one transaction each, ``pause`` seconds apart, so that a backlog
+        never holds the write lock long (the daemon's fire claims wait for it on SQLite)."""
         with self._transaction(write=False, doing="cannot fold rollups on") as conn:
             horizon = folding.fold_horizon(conn)
         total = 0
         more = True
         while more:
+            if total and pause:
+                time.sleep(pause)  # let the writers queued on the lock in between
             with self._transaction(write=True, doing="cannot fold rollups on") as conn:
                 done, more = folding.fold_pending(conn, horizon, chunk)
             total += done
