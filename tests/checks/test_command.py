@@ -19,6 +19,7 @@ from checkrunner.core.result import Observation
 from checkrunner.core.status import Status
 from checkrunner.plugins.contract import CheckContext, CheckPlugin
 from checkrunner.plugins.registry import discover
+from tests.processes import is_gone, pid_in, read_pid, wait_gone
 
 PLUGIN: CheckPlugin[Any] = discover(entry_points_too=False).get("command")  # type: ignore[assignment]
 PY = sys.executable
@@ -37,39 +38,6 @@ def sh(script: str) -> list[str]:
 
 
 # --- processes that must not outlive the check ------------------------------------------
-
-
-def is_gone(pid: int) -> bool:
-    """True when ``pid`` no longer runs (absent, or a zombie waiting for init)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
-async def wait_gone(pid: int, within: float = 2.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if is_gone(pid):
-            return True
-        await asyncio.sleep(0.02)
-    return is_gone(pid)
-
-
-def pid_in(path: Path) -> int | None:
-    """The pid a script wrote to ``path``, once the line is complete."""
-    text = path.read_text() if path.exists() else ""
-    return int(text) if text.endswith("\n") else None
-
-
-async def read_pid(path: Path, within: float = 3.0) -> int:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if (pid := pid_in(path)) is not None:
-            return pid
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{path} was never written")
 
 
 @pytest.fixture

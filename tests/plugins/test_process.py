@@ -25,6 +25,7 @@ from checkrunner.plugins.process import (
     run_process,
     run_process_fallback,
 )
+from tests.processes import is_gone, pid_in, read_pid, wait_gone
 
 PY = sys.executable
 Runner = Callable[..., Awaitable[Finished]]
@@ -54,42 +55,9 @@ def sh(script: str) -> list[str]:
     return ["/bin/sh", "-c", script]
 
 
-def is_gone(pid: int) -> bool:
-    """True when ``pid`` no longer runs (absent, or a zombie its new parent will reap)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
 def is_reaped(pid: int) -> bool:
     """True when ``pid`` has been waited for: not even a zombie is left (our own children)."""
     return not Path(f"/proc/{pid}").exists()
-
-
-async def wait_gone(pid: int, within: float = 2.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if is_gone(pid):
-            return True
-        await asyncio.sleep(0.02)
-    return is_gone(pid)
-
-
-def pid_in(path: Path) -> int | None:
-    """The pid a script wrote to ``path``, once the line is complete."""
-    text = path.read_text() if path.exists() else ""
-    return int(text) if text.endswith("\n") else None
-
-
-async def read_pid(path: Path, within: float = 3.0) -> int:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if (pid := pid_in(path)) is not None:
-            return pid
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{path} was never written")
 
 
 @pytest.fixture
