@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from checkrunner.runner.check import RunOutcome
 from checkrunner.state.machine import Transition
-from checkrunner.store.repository import FinishedFire
+from checkrunner.store.records import FinishedFire
 
 log = logging.getLogger("checkrunner.daemon.batcher")
 

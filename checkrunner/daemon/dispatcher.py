@@ -32,7 +32,7 @@ from checkrunner.engine import Engine
 from checkrunner.report.retention import apply_retention
 from checkrunner.scheduling.timer import Fire
 from checkrunner.store import Store
-from checkrunner.store.repository import FinishedFire
+from checkrunner.store.records import FinishedFire
 
 #: Seconds finished fires wait to be written together.
 FINISH_FLUSH_INTERVAL = 0.1

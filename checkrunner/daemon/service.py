@@ -40,7 +40,7 @@ from checkrunner.runner.check import RunOutcome
 from checkrunner.scheduling.timer import Timer
 from checkrunner.state.machine import Transition
 from checkrunner.store import Store
-from checkrunner.store.repository import FinishedFire
+from checkrunner.store.records import FinishedFire
 from checkrunner.web import WebSurface, check_exposure
 
 log = logging.getLogger("checkrunner.daemon")

@@ -36,7 +36,7 @@ from checkrunner.runner.check import RunOutcome, run_check
 from checkrunner.state.baselines import compute_baseline
 from checkrunner.state.machine import CheckState, Policy, Transition, step
 from checkrunner.store import MessageRecord, Recording, Store, StoredState
-from checkrunner.store.repository import FinishedFire
+from checkrunner.store.records import FinishedFire
 
 log = logging.getLogger("checkrunner.engine")
 
@@ -172,7 +172,7 @@ class Engine(AlertingOps):
         dependencies = {d for name in names if (spec := config.checks.get(name)) for d in spec.depends_on}
         recording, decided = self.store.record_stepped(
             sorted(names | dependencies),
-            lambda stored: replace(self._plan(outcomes, stored), finished=finished),
+            lambda stored: self._plan(outcomes, stored, finished),
         )
         for intent in decided:
             log.info(
@@ -184,7 +184,12 @@ class Engine(AlertingOps):
             )
         return list(recording.transitions)
 
-    def _plan(self, outcomes: Sequence[RunOutcome], stored: Mapping[str, StoredState]) -> Recording:
+    def _plan(
+        self,
+        outcomes: Sequence[RunOutcome],
+        stored: Mapping[str, StoredState],
+        finished: Sequence[FinishedFire] = (),
+    ) -> Recording:
         """What _record writes, given the stored states (pure but for reading silences)."""
         config = self.config
         results = [outcome.result for outcome in outcomes]
@@ -225,7 +230,7 @@ class Engine(AlertingOps):
                 flapping=frozenset(flapping),
                 flaps=flaps,
             )
-        return Recording(results, memos, states, transitions, decide, flap_intents)
+        return Recording(results, memos, states, transitions, decide, flap_intents, finished)
 
     async def _persist(self, outcomes: Sequence[RunOutcome]) -> list[Transition]:
         if self.batcher is not None:
@@ -239,9 +244,7 @@ class Engine(AlertingOps):
         """Run ``names`` concurrently, record them, and return results in ``names`` order."""
         outcomes = await self._run_all([self.spec(name) for name in names], run_id)
         transitions = await self._persist(outcomes)
-        for outcome in outcomes:
-            _log_result(outcome.result, job)
-            self.observer.check_result(outcome.result)
+        self._tell(outcomes, job)
         _log_state_changes(transitions)
         return [outcome.result for outcome in outcomes]
 
@@ -275,10 +278,14 @@ class Engine(AlertingOps):
         fire = (job, scheduled_at, "ran", self.clock.now(), None)
         written = self.batcher.submit_nowait(outcomes, fire)
         written.add_done_callback(_log_transitions)
+        self._tell(outcomes, job)
+        return True
+
+    def _tell(self, outcomes: Sequence[RunOutcome], job: str | None) -> None:
+        """The log line per run and the metrics of each result."""
         for outcome in outcomes:
             _log_result(outcome.result, job)
             self.observer.check_result(outcome.result)
-        return True
 
     async def _run_all(self, specs: Sequence[CheckSpec], run_id: int | None) -> list[RunOutcome]:
         now = self.clock.now()

@@ -142,6 +142,10 @@ class Composition:
     summarised: tuple[str, ...] = ()
 
 
+#: A fire that ended: (schedule, scheduled_at, outcome, finished_at, run_id).
+FinishedFire = tuple[str, datetime, str, datetime, int | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Recording:
     """What one write of the daemon's record step stores (Store.record_batch / record_stepped):
@@ -157,4 +161,4 @@ class Recording:
     intents: Sequence[Intent] = ()
     #: Fires that finished meanwhile, written along (schedule, scheduled_at, outcome,
     #: finished_at, run_id): the daemon saves their own transaction this way.
-    finished: Sequence[tuple[str, datetime, str, datetime, int | None]] = ()
+    finished: Sequence[FinishedFire] = ()

@@ -38,6 +38,7 @@ from checkrunner.state.machine import Transition
 from checkrunner.store import alerts, fires, migrate, results, state, statecache
 from checkrunner.store.database import open_engine
 from checkrunner.store.records import (
+    FinishedFire,
     Recording,
     RunRecord,
     StoredState,
@@ -48,10 +49,6 @@ from checkrunner.store.repo_reports import ReportsStore
 #: Key of the PostgreSQL advisory lock that serialises concurrent migrations (two daemons
 #: starting at once on a fresh database). Any fixed 64-bit number unique to checkrunner.
 _MIGRATION_LOCK = 0x636B72756E6E6572  # "ckrunner"
-
-
-#: (schedule, scheduled_at, outcome, finished_at, run_id)
-FinishedFire = tuple[str, datetime, str, datetime, int | None]
 
 
 class Store(AlertsStore, ReportsStore):

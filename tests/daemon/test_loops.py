@@ -22,7 +22,7 @@ from checkrunner.engine import Engine
 from checkrunner.runner.check import RunOutcome
 from checkrunner.state.machine import Transition
 from checkrunner.store import Store
-from checkrunner.store.repository import FinishedFire
+from checkrunner.store.records import FinishedFire
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
